@@ -1,1 +1,3 @@
-//! (in progress)
+//! JSON Schema of the note, generated from the types.
+//!
+//! (Being built.)
