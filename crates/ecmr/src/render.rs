@@ -6,6 +6,14 @@
 //! words come from a [`Labels`] set, so other languages can be added as further constants; [`Labels::ENGLISH`] is
 //! the only one so far.
 //!
+//! Where the form has no dedicated box, particulars go where clerks usually write them: customs and other
+//! formalities, insurance instructions, declared value and special interest in box 13; special agreements, the
+//! agreed time limit, the no-transhipment statement and the consignee's right of disposal (Art. 12.3) in box 19;
+//! each charge with its payer in box 20. Box 18 says no reservations are entered and boxes 22–24 say "not signed":
+//! reservations and signatures belong to the signed events, not to the bare note. A quantity given instead of (or
+//! beside) the gross weight and the ADR description follow their goods line, indented. Line breaks in table cells
+//! are flattened to spaces; elsewhere each line of a value is indented in its box.
+//!
 //! [`DangerousGoods::adr_description`] gives the dangerous-goods line of ADR 5.4.1.1.1.
 
 use std::fmt::Write as _;

@@ -19,10 +19,23 @@ fn examples() -> Vec<PathBuf> {
     v
 }
 
-/// Notes among the examples (signed documents and other JSON files are skipped).
+/// Extra notes kept beside the snapshots, covering what the examples leave empty.
+fn extra_notes() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/render");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Notes among the examples (signed documents and other JSON files are skipped), then the extra notes.
 fn notes() -> Vec<(String, ecmr::ConsignmentNote)> {
     examples()
         .into_iter()
+        .chain(extra_notes())
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();
             let note = ecmr::json::from_str(&text).ok()?;
@@ -74,6 +87,19 @@ fn boxes_come_in_order_with_their_labels() {
         assert!(trailer > from, "{name}: trailer after box 24");
         assert_eq!(out.matches("not signed").count(), 3, "{name}: boxes 22-24 are unsigned");
         assert!(out[trailer..].contains(&note.paramount_statement), "{name}: paramount statement in the trailer");
+    }
+}
+
+#[test]
+fn extra_notes_are_valid_and_fill_every_box() {
+    let extras = extra_notes();
+    assert!(!extras.is_empty());
+    for p in extras {
+        let note = ecmr::json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let report = ecmr::validate::validate(&note);
+        assert_eq!(report.findings, vec![], "{}", p.display());
+        let out = text(&note);
+        assert!(!out.contains(Labels::ENGLISH.none), "{}: a box is empty:\n{out}", p.display());
     }
 }
 
