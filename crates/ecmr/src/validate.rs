@@ -51,6 +51,7 @@
 //! | `money.precision` | warning | an amount has more fraction digits than its currency's ISO 4217 minor unit |
 //! | `transport_mode.format` | error | the transport mode is not a UN/ECE Rec. 19 code (one digit 0–9) |
 //! | `transport_mode.not_road` | warning | the transport mode is not `3` (road) |
+//! | `equipment_category.unknown` | warning | an equipment category is not a UN/EDIFACT 8053 code (the eFTI code list) |
 //!
 //! ## ADR classes
 //!
@@ -126,6 +127,7 @@ pub fn validate(note: &ConsignmentNote) -> Report {
 
 const ISO3166: &str = include_str!("../data/iso3166-1.txt");
 const ISO4217: &str = include_str!("../data/iso4217.txt");
+const UNECE_8053: &str = include_str!("../data/unece-8053.txt");
 
 /// Codes accepted as countries besides ISO 3166-1: `XK` (Kosovo, user-assigned, used by the EU and on vehicles).
 const EXTRA_COUNTRIES: &[&str] = &["XK"];
@@ -157,6 +159,16 @@ fn currencies() -> &'static HashMap<&'static str, Option<u32>> {
 /// Whether `code` is an ISO 3166-1 alpha-2 country code this crate knows (see the module docs for `XK`).
 pub fn is_known_country(code: &str) -> bool {
     countries().contains(code)
+}
+
+fn equipment_categories() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| data_lines(UNECE_8053).collect())
+}
+
+/// Whether `code` is a UN/EDIFACT 8053 equipment category code, e.g. `TE` (trailer) or `CN` (container).
+pub fn is_known_equipment_category(code: &str) -> bool {
+    equipment_categories().contains(code)
 }
 
 /// Whether `code` is an active ISO 4217 alphabetic currency code.
@@ -281,6 +293,19 @@ impl Checker<'_> {
     fn texts(&mut self, path: &str, what: &str, values: &[String]) {
         for (i, v) in values.iter().enumerate() {
             self.optional_text(&format!("{path}/{i}"), what, Some(v));
+        }
+    }
+
+    fn equipment_category(&mut self, path: &str, code: Option<&str>) {
+        let Some(code) = code else { return };
+        if blank(code) {
+            self.optional_text(path, "the equipment category", Some(code));
+        } else if !is_known_equipment_category(code) {
+            self.warn(
+                path,
+                "equipment_category.unknown",
+                format!("equipment category {code:?} is not a UN/EDIFACT 8053 code (e.g. TE trailer, CN container)"),
+            );
         }
     }
 
@@ -760,15 +785,11 @@ impl Checker<'_> {
             if let Some(c) = &e.country {
                 self.country(&format!("{path}/country"), c);
             }
-            self.optional_text(&format!("{path}/category_code"), "the equipment category", e.category_code.as_deref());
+            self.equipment_category(&format!("{path}/category_code"), e.category_code.as_deref());
             for (j, c) in e.carried.iter().enumerate() {
                 let cpath = format!("{path}/carried/{j}");
                 self.required(&format!("{cpath}/id"), "the carried equipment identifier", &c.id);
-                self.optional_text(
-                    &format!("{cpath}/category_code"),
-                    "the equipment category",
-                    c.category_code.as_deref(),
-                );
+                self.equipment_category(&format!("{cpath}/category_code"), c.category_code.as_deref());
             }
         }
     }

@@ -293,3 +293,14 @@ mod arbitrary_text {
         }
     }
 }
+
+#[test]
+fn equipment_categories_match_efti_code_list() {
+    let ours = data_codes("unece-8053.txt");
+    let efti: BTreeSet<String> = ["TransportEquipmentCategoryCode_D23A"]
+        .iter()
+        .flat_map(|f| (2..=3).flat_map(move |n| xsd_codes(&format!("UNECE_{f}.xsd"), n)))
+        .collect();
+    assert_eq!(ours, efti);
+    assert!(ecmr::validate::is_known_equipment_category("TE") && !ecmr::validate::is_known_equipment_category("te"));
+}
