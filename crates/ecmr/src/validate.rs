@@ -53,14 +53,28 @@
 //! | `transport_mode.not_road` | warning | the transport mode is not `3` (road) |
 //! | `equipment_category.unknown` | warning | an equipment category is not a UN/EDIFACT 8053 code (the eFTI code list) |
 //!
-//! ## ADR classes
+//! ## Decisions
 //!
-//! Accepted as a class: `1.1`–`1.6` with a compatibility group letter allowed for that division (ADR 2.2.1.1.5,
-//! e.g. `1.1D`, `1.4S`), `2`, `3`, `4.1`, `4.2`, `4.3`, `5.1`, `5.2`, `6.1`, `6.2`, `7`, `8`, `9`. The gas label model
-//! numbers `2.1`, `2.2` and `2.3` are accepted as well, because ADR 5.4.1.1.1 (c) writes the label model number
-//! for class 2 on the transport document (`UN 1017 CHLORINE, 2.3 (5.1, 8), (C/D)`). A subsidiary risk may also be
-//! the plain `1` (explosive subsidiary label). Deductions may be written with either sign, so their amount is not
-//! checked for sign.
+//! - **ADR classes.** Accepted as a class: `1.1`–`1.6` with a compatibility group letter allowed for that division
+//!   (ADR 2.2.1.1.5, e.g. `1.1D`, `1.4S`), `2`, `3`, `4.1`, `4.2`, `4.3`, `5.1`, `5.2`, `6.1`, `6.2`, `7`, `8`, `9`.
+//!   The gas label model numbers `2.1`, `2.2` and `2.3` are accepted as well, because ADR 5.4.1.1.1 (c) writes the
+//!   label model number for class 2 on the transport document (`UN 1017 CHLORINE, 2.3 (5.1, 8), (C/D)`); other
+//!   `2.x` are refused. A subsidiary risk may also be the plain `1` (explosive subsidiary label); it repeats the
+//!   class when it names the same class (`1` on `1.1D`), but `2.1` beside `2.3` is a different label and allowed.
+//! - **Packing groups** follow the class, not ADR Table A (which this crate does not carry): 3, 6.1 and 8 always
+//!   need one; 4.1–4.3, 5.1 and 9 usually do (self-reactive substances and some articles do not); 6.2 may have one
+//!   (UN 3291) or not.
+//! - **Countries**: the ISO 3166-1 officially assigned codes (`data/iso3166-1.txt`) plus `XK` for Kosovo.
+//!   **Currencies**: ISO 4217 active codes with their minor units (`data/iso4217.txt`); an amount may not have more
+//!   fraction digits than the minor unit (`68500.5 JPY` warns), codes without a minor unit (gold, XDR, …) are not
+//!   checked for precision. Weights, volumes and quantities warn beyond 3 fraction digits (gram, litre).
+//! - **Charges**: deductions may be written with either sign, so their amount is not checked for sign; every other
+//!   charge must be above zero.
+//! - **Statistical numbers** may group digits with spaces or dots (`0403.90.51 00`).
+//! - **Same party**: sender and consignee match when name, street, city (ignoring case and surrounding space) and
+//!   country are equal; a shipment between two sites of one company is not flagged.
+//! - A **duplicate public key** is only a warning: it changes nothing in verification. The same key pinned for two
+//!   roles is allowed (own-account transport).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
