@@ -184,6 +184,13 @@ impl Labels {
         other_particulars: "Other particulars (Art. 6.3)",
     };
 
+    /// The labels for a language tag such as `en` or `en-GB` (only the primary language counts, any case); `None`
+    /// when there are no labels for that language yet.
+    pub fn for_language(tag: &str) -> Option<&'static Labels> {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("en") { Some(&Labels::ENGLISH) } else { None }
+    }
+
     fn scheme(&self, s: IdentifierScheme) -> &'static str {
         let i = match s {
             IdentifierScheme::Vat => 0,
@@ -651,6 +658,23 @@ mod tests {
         assert_eq!(w, vec![3, 2]);
         assert_eq!(table_row(&rows[0], &w, &[true, false]), " m³ | x");
         assert_eq!(table_row(&[], &w, &[]), "");
+    }
+
+    #[test]
+    fn labels_by_language() {
+        assert_eq!(Labels::for_language("en"), Some(&Labels::ENGLISH));
+        assert_eq!(Labels::for_language("EN-gb"), Some(&Labels::ENGLISH));
+        assert_eq!(Labels::for_language("nl"), None);
+        assert_eq!(Labels::for_language(""), None);
+        assert_eq!(Labels::ENGLISH.boxes[20], "Established in/on");
+    }
+
+    #[test]
+    fn dates_keep_the_writers_offset() {
+        let t = Timestamp::parse("2026-11-28T06:00:00+01:00").unwrap();
+        assert_eq!(date(&t), "2026-11-28 06:00 +01:00");
+        let t = Timestamp::parse("2026-11-28T05:00:30Z").unwrap();
+        assert_eq!(date(&t), "2026-11-28 05:00 +00:00");
     }
 
     #[test]
