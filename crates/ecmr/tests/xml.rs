@@ -1,0 +1,177 @@
+//! UN/CEFACT eCMR XML: example round trips, the example XML files, and refusal of hostile input.
+
+use std::path::{Path, PathBuf};
+
+use ecmr::{json, xml};
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn hostile_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/xml-hostile")
+}
+
+fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every JSON example converts to XML and back to an equal note, and its `.xml` twin is in sync
+/// (`ECMR_BLESS=1` rewrites the twins).
+#[test]
+fn examples_round_trip_and_xml_twins_are_in_sync() {
+    let bless = std::env::var_os("ECMR_BLESS").is_some_and(|v| v == "1");
+    let examples = files_with_ext(&examples_dir(), "json");
+    assert!(!examples.is_empty());
+    let mut stale = Vec::new();
+    for path in &examples {
+        let text = std::fs::read_to_string(path).unwrap();
+        let Ok(note) = json::from_str(&text) else {
+            // Not a note (e.g. a signed document); those are covered by their own tests.
+            continue;
+        };
+        let written = xml::to_string(&note);
+        let back = xml::from_str(&written).unwrap_or_else(|e| panic!("{}: {e}\n{written}", path.display()));
+        assert_eq!(back, note, "{}", path.display());
+        assert_eq!(json::to_string(&back), json::to_string(&note), "{}", path.display());
+        assert_eq!(xml::to_string(&back), written, "writing is deterministic");
+
+        let twin = path.with_extension("xml");
+        if bless {
+            std::fs::write(&twin, &written).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&twin) {
+            Ok(on_disk) if on_disk == written => {
+                assert_eq!(xml::from_str(&on_disk).unwrap(), note);
+            }
+            _ => stale.push(twin.display().to_string()),
+        }
+    }
+    assert!(stale.is_empty(), "XML examples missing or out of date (run with ECMR_BLESS=1): {stale:?}");
+}
+
+#[test]
+fn written_xml_has_declaration_namespaces_and_two_space_indent() {
+    let note = json::from_str(&std::fs::read_to_string(examples_dir().join("domestic-pallets.json")).unwrap()).unwrap();
+    let text = xml::to_string(&note);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(r#"<?xml version="1.0" encoding="UTF-8"?>"#));
+    let root = lines.next().unwrap();
+    assert!(root.starts_with("<rsm:eCMR xmlns:rsm=\"urn:un:unece:uncefact:data:standard:eCMR:100\""), "{root}");
+    for ns in [xml::NS_RAM, xml::NS_UDT, xml::NS_QDT] {
+        assert!(root.contains(ns), "{root}");
+    }
+    assert_eq!(lines.next(), Some("  <rsm:ExchangedDocumentContext>"));
+    assert!(text.contains("\n      <ram:GrossWeightMeasure unitCode=\"KGM\">12480.000</ram:GrossWeightMeasure>\n"));
+    assert!(text.contains("<ram:GrossVolumeMeasure unitCode=\"MTQ\">41.6</ram:GrossVolumeMeasure>"));
+    assert!(text.ends_with("</rsm:eCMR>\n"));
+}
+
+/// Every hostile input is refused with the expected message and position. Each `NAME.xml` has a `NAME.expect`:
+/// first line a substring of the message, second line `line:column`.
+#[test]
+fn hostile_inputs_are_refused_where_they_go_wrong() {
+    let cases = files_with_ext(&hostile_dir(), "xml");
+    assert!(cases.len() >= 20, "only {} hostile cases", cases.len());
+    let mut failures = Vec::new();
+    for path in &cases {
+        let input = std::fs::read_to_string(path).unwrap();
+        let expect = std::fs::read_to_string(path.with_extension("expect"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.with_extension("expect").display()));
+        let mut lines = expect.lines();
+        let substring = lines.next().unwrap();
+        let position = lines.next().unwrap().trim();
+        let name = path.file_name().unwrap().to_string_lossy();
+        match xml::from_str(&input) {
+            Ok(_) => failures.push(format!("{name}: accepted")),
+            Err(e) => {
+                let at = format!("{}:{}", e.line, e.column);
+                if !e.message.contains(substring) || at != position {
+                    failures.push(format!("{name}: got `{}` at {at}, expected `{substring}` at {position}", e.message));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn deep_nesting_is_refused_without_recursion() {
+    let depth = 100_000;
+    let root = r#"<rsm:eCMR xmlns:rsm="urn:un:unece:uncefact:data:standard:eCMR:100">"#;
+    let mut text = String::from(root);
+    text.push_str(&"<rsm:a>".repeat(depth));
+    text.push_str(&"</rsm:a>".repeat(depth));
+    text.push_str("</rsm:eCMR>");
+    let err = xml::from_str(&text).unwrap_err();
+    assert!(err.message.contains("nested deeper than 64"), "{err}");
+    // The 64th <rsm:a> is the 65th level.
+    assert_eq!((err.line, err.column), (1, root.len() + 7 * 63 + 1));
+}
+
+#[test]
+fn oversized_input_is_refused_before_parsing() {
+    let mut text = String::from("<rsm:eCMR xmlns:rsm=\"urn:un:unece:uncefact:data:standard:eCMR:100\">");
+    text.push_str(&"<!-- padding -->".repeat(xml::MAX_XML_BYTES / 16 + 1));
+    text.push_str("</rsm:eCMR>");
+    assert!(text.len() > xml::MAX_XML_BYTES);
+    let err = xml::from_str(&text).unwrap_err();
+    assert!(err.message.contains("more than the 4194304 bytes allowed"), "{err}");
+    assert_eq!((err.line, err.column), (1, 1));
+}
+
+fn example_xml() -> String {
+    std::fs::read_to_string(examples_dir().join("domestic-pallets.xml")).unwrap()
+}
+
+#[test]
+fn comments_and_crlf_line_ends_are_accepted() {
+    let original = xml::from_str(&example_xml()).unwrap();
+    let text = example_xml().replace('\n', "\r\n").replacen(
+        "<rsm:ExchangedDocument>",
+        "<!-- note --><rsm:ExchangedDocument>",
+        1,
+    );
+    assert_eq!(xml::from_str(&text).unwrap(), original);
+}
+
+#[test]
+fn entity_and_character_references_are_resolved_in_text_and_attributes() {
+    let text = example_xml()
+        .replace(">Tilburg</ram:Name>", ">T&#105;lb&#x75;rg &amp; &lt;&gt;&quot;&apos;</ram:Name>")
+        .replace("currencyID=\"EUR\"", "currencyID=\"E&#85;R\"");
+    let note = xml::from_str(&text).unwrap();
+    assert_eq!(note.established.place, "Tilburg & <>\"'");
+    assert_eq!(note.charges[0].amount.currency.as_str(), "EUR");
+}
+
+#[test]
+fn awkward_strings_survive_the_round_trip() {
+    let mut note = xml::from_str(&example_xml()).unwrap();
+    let nasty = [
+        "",
+        " ",
+        "  leading and trailing  ",
+        "line\nbreaks\r\nand\rreturns\ttabs",
+        "<tag attr=\"x\">&amp;</tag> ' ]]> &#38;",
+        "ünïcødé — 日本語 🚚",
+        "\u{1}\u{0}\u{7F}\u{FFFE}",
+    ];
+    for s in nasty {
+        note.number = s.to_owned();
+        note.sender.name = s.to_owned();
+        note.other_particulars = vec![s.to_owned(), s.to_owned()];
+        note.charges[0].amount.currency = s.into();
+        note.goods[0].quantity = Some(ecmr::Quantity { value: "0.10".parse().unwrap(), unit: s.to_owned() });
+        let text = xml::to_string(&note);
+        let back = xml::from_str(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
+        assert_eq!(back, note, "{s:?}");
+    }
+}
