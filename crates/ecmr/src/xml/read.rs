@@ -54,7 +54,11 @@ impl<'a> Children<'a> {
                     Some(found) => error_at(
                         self.src,
                         found.pos,
-                        format!("expected <{want}> in <{}>, found <{}>", self.parent.qname(), found.qname()),
+                        format!(
+                            "unexpected element <{}> in <{}>, expected <{want}>",
+                            found.qname(),
+                            self.parent.qname()
+                        ),
                     ),
                     None => error_at(
                         self.src,
@@ -350,7 +354,8 @@ fn notes(src: &str, els: Vec<&Element>) -> R<Notes> {
     let mut n = Notes::default();
     for el in els {
         let mut c = Children::of(src, el)?;
-        let content = c.text("Content")?;
+        let content_el = c.req("Content")?;
+        let content = text(src, content_el, &[])?;
         let subject_el = c.req("SubjectCode")?;
         c.finish()?;
         let subject = text(src, subject_el, &[])?;
@@ -365,7 +370,11 @@ fn notes(src: &str, els: Vec<&Element>) -> R<Notes> {
         let flag = |content: &str| match content {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(error_at(src, el.pos, format!("note `{subject}` must have content `true` or `false`"))),
+            _ => Err(error_at(
+                src,
+                content_el.text_pos.unwrap_or(content_el.pos),
+                format!("note `{subject}` must have content `true` or `false`"),
+            )),
         };
         match subject.as_str() {
             subject::PARAMOUNT => once(&mut n.paramount, content)?,

@@ -294,7 +294,8 @@ fn push_text(text: &str, stack: &mut [Element], content: &str, pos: usize) -> Re
     match stack.last_mut() {
         Some(top) => {
             if top.text_pos.is_none() && !content.trim().is_empty() {
-                top.text_pos = Some(pos);
+                let skip = text.get(pos..).map_or(0, |t| t.len() - t.trim_start().len());
+                top.text_pos = Some(pos + skip);
             }
             if top.text.len() + content.len() <= MAX_XML_BYTES {
                 top.text.push_str(content);
