@@ -175,3 +175,49 @@ fn awkward_strings_survive_the_round_trip() {
         assert_eq!(back, note, "{s:?}");
     }
 }
+
+fn leaf_pointers(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                leaf_pointers(v, &format!("{prefix}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                leaf_pointers(v, &format!("{prefix}/*"), out);
+            }
+        }
+        _ => out.push(prefix.to_owned()),
+    }
+}
+
+/// A note with every particular present survives the round trip, and every one of its fields is listed in the
+/// mapping table (directly, or relative to a party, location or address).
+#[test]
+fn every_model_field_round_trips_and_is_in_the_mapping_table() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/xml-full-note.json")).unwrap();
+    let note = json::from_str(&text).unwrap();
+    let back = xml::from_str(&xml::to_string(&note)).unwrap();
+    assert_eq!(json::to_string(&back), json::to_string(&note));
+
+    let table =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/ecmr-xml-mapping.md"))
+            .unwrap();
+    let mut pointers = Vec::new();
+    leaf_pointers(&serde_json::to_value(&note).unwrap(), "", &mut pointers);
+    pointers.sort();
+    pointers.dedup();
+    assert!(pointers.len() > 80, "the fixture is not fully populated: {}", pointers.len());
+    let missing: Vec<&String> = pointers
+        .iter()
+        .filter(|p| {
+            let segs: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+            let full = format!("| `{p}` |");
+            !table.contains(&full)
+                && !(1..segs.len()).any(|i| table.contains(&format!("| `{}` |", segs[i..].join("/"))))
+        })
+        .collect();
+    assert!(missing.is_empty(), "fields missing from schemas/ecmr-xml-mapping.md: {missing:?}");
+}

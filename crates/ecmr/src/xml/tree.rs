@@ -136,6 +136,7 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
 
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut first = true;
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let (resolved, event) = match reader.read_resolved_event() {
@@ -152,6 +153,7 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
             ResolveResult::Unbound => Err(String::new()),
             ResolveResult::Unknown(p) => Err(format!("undeclared prefix `{p}`")),
         };
+        let is_first = std::mem::replace(&mut first, false);
         let depth = stack.len();
         let (start, is_empty) = match event {
             Event::Start(s) => (s, false),
@@ -192,7 +194,10 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
                 continue;
             }
             Event::Comment(_) => continue,
-            Event::Decl(_) => continue,
+            Event::Decl(_) if is_first => continue,
+            Event::Decl(_) => {
+                return Err(error_at(text, pos, "the XML declaration must come first"));
+            }
             Event::PI(pi) => {
                 return Err(error_at(
                     text,
@@ -297,9 +302,7 @@ fn push_text(text: &str, stack: &mut [Element], content: &str, pos: usize) -> Re
                 let skip = text.get(pos..).map_or(0, |t| t.len() - t.trim_start().len());
                 top.text_pos = Some(pos + skip);
             }
-            if top.text.len() + content.len() <= MAX_XML_BYTES {
-                top.text.push_str(content);
-            }
+            top.text.push_str(content);
             Ok(())
         }
         None if content.trim().is_empty() => Ok(()),
