@@ -221,3 +221,36 @@ fn every_model_field_round_trips_and_is_in_the_mapping_table() {
         .collect();
     assert!(missing.is_empty(), "fields missing from schemas/ecmr-xml-mapping.md: {missing:?}");
 }
+
+#[test]
+fn cdata_sections_and_a_byte_order_mark_are_accepted() {
+    let original = xml::from_str(&example_xml()).unwrap();
+    let text =
+        format!("\u{FEFF}{}", example_xml().replace(">Tilburg</ram:Name>", "><![CDATA[Til<b>&amp;]]>burg</ram:Name>"));
+    let note = xml::from_str(&text).unwrap();
+    assert_eq!(note.established.place, "Til<b>&amp;burg");
+    assert_eq!(note.goods, original.goods);
+}
+
+#[test]
+fn a_large_note_within_the_limit_is_read_back() {
+    let mut note = xml::from_str(&example_xml()).unwrap();
+    let line = note.goods[0].clone();
+    note.goods = vec![line; 3000];
+    let text = xml::to_string(&note);
+    assert!(text.len() > 2_000_000 && text.len() < xml::MAX_XML_BYTES, "{}", text.len());
+    let started = std::time::Instant::now();
+    assert_eq!(xml::from_str(&text).unwrap(), note);
+    eprintln!("read {} bytes in {:?}", text.len(), started.elapsed());
+}
+
+#[test]
+fn errors_name_the_element_and_position_of_bad_values() {
+    let text = example_xml().replace(">53.2194<", ">53.2194.1<");
+    let err = xml::from_str(&text).unwrap_err();
+    assert!(err.message.starts_with("invalid decimal in <ram:LatitudeMeasure>"), "{err}");
+    let line = text.lines().position(|l| l.contains("53.2194.1")).unwrap() + 1;
+    assert_eq!(err.line, line);
+    assert_eq!(err.column, "        <ram:LatitudeMeasure>".len() + 1);
+    assert!(err.to_string().ends_with(&format!("at line {line} column {}", err.column)));
+}

@@ -59,18 +59,22 @@ fn code<T: From<&'static str> + std::fmt::Debug>(values: Vec<&'static str>) -> i
     select(values).prop_map(T::from)
 }
 
+/// Country codes, mostly well formed.
 pub fn country() -> BoxedStrategy<CountryCode> {
     prop_oneof![4 => code(vec!["NL", "BE", "DE", "FR", "LU", "PL"]), 1 => text().prop_map(CountryCode::new)].boxed()
 }
 
+/// Currency codes, mostly well formed.
 pub fn currency() -> BoxedStrategy<CurrencyCode> {
     prop_oneof![4 => code(vec!["EUR", "PLN", "CHF"]), 1 => text().prop_map(CurrencyCode::new)].boxed()
 }
 
+/// An amount with its currency.
 pub fn money() -> BoxedStrategy<Money> {
     (decimal(), currency()).prop_map(|(amount, currency)| Money { amount, currency }).boxed()
 }
 
+/// A postal address with optional parts on and off.
 pub fn address() -> BoxedStrategy<Address> {
     (of(text()), of(text()), text(), of(text()), country())
         .prop_map(|(street, postcode, city, subdivision, country)| Address {
@@ -83,11 +87,13 @@ pub fn address() -> BoxedStrategy<Address> {
         .boxed()
 }
 
+/// Any identifier scheme.
 pub fn identifier_scheme() -> BoxedStrategy<IdentifierScheme> {
     use IdentifierScheme::*;
     select(vec![Vat, Eori, Gln, CompanyRegister, TransportLicence, Other]).boxed()
 }
 
+/// A party with 0–2 identifiers and keys and an optional contact.
 pub fn party() -> BoxedStrategy<Party> {
     (
         text(),
@@ -106,6 +112,7 @@ pub fn party() -> BoxedStrategy<Party> {
         .boxed()
 }
 
+/// A place with optional name, UN/LOCODE and coordinates.
 pub fn location() -> BoxedStrategy<Location> {
     (
         of(text()),
@@ -117,6 +124,7 @@ pub fn location() -> BoxedStrategy<Location> {
         .boxed()
 }
 
+/// ADR particulars of a goods line.
 pub fn dangerous_goods() -> BoxedStrategy<DangerousGoods> {
     (
         text(),
@@ -152,6 +160,7 @@ pub fn dangerous_goods() -> BoxedStrategy<DangerousGoods> {
         .boxed()
 }
 
+/// One goods line.
 pub fn goods_item() -> BoxedStrategy<GoodsItem> {
     (
         of(text()),
@@ -190,6 +199,7 @@ pub fn goods_item() -> BoxedStrategy<GoodsItem> {
         .boxed()
 }
 
+/// One charge.
 pub fn charge() -> BoxedStrategy<Charge> {
     use ChargeKind::*;
     (
@@ -202,6 +212,7 @@ pub fn charge() -> BoxedStrategy<Charge> {
         .boxed()
 }
 
+/// Vehicles and equipment, 0–2 of each, with carried equipment.
 pub fn transport() -> BoxedStrategy<Transport> {
     let vehicle = (text(), country()).prop_map(|(registration, country)| Vehicle { registration, country });
     let carried = (text(), of(text())).prop_map(|(id, category_code)| CarriedEquipment { id, category_code });
@@ -212,6 +223,7 @@ pub fn transport() -> BoxedStrategy<Transport> {
         .boxed()
 }
 
+/// A business reference.
 pub fn reference() -> BoxedStrategy<Reference> {
     use ReferenceKind::*;
     (select(vec![Order, Customer, Shipment, Sender, Consignee, Carrier, Other]), text())
@@ -219,6 +231,7 @@ pub fn reference() -> BoxedStrategy<Reference> {
         .boxed()
 }
 
+/// A document handed to the carrier.
 pub fn document() -> BoxedStrategy<AttachedDocument> {
     (text(), of(text()), of(text()))
         .prop_map(|(name, type_code, reference)| AttachedDocument { name, type_code, reference })
