@@ -15,7 +15,7 @@ pub(crate) mod subject {
     pub(crate) const CONSIGNEE_DISPOSAL: &str = "consignee_has_right_of_disposal";
 }
 
-/// `ram:ID` of the `ram:ApplicableServiceCharge` that carries the special interest in delivery.
+/// `ram:ID` of the `ram:ApplicableLogisticsServiceCharge` that carries the special interest in delivery.
 pub(crate) const SPECIAL_INTEREST_CHARGE_ID: &str = "special_interest";
 /// `schemeID` of a party `ram:ID` that is an Ed25519 public key.
 pub(crate) const PUBLIC_KEY_SCHEME: &str = "ed25519_public_key";

@@ -153,6 +153,14 @@ fn date_time(src: &str, el: &Element) -> R<Timestamp> {
     value(src, dt, &[], "date-time (RFC 3339 with offset expected)")
 }
 
+/// A container holding exactly one date-time element.
+fn one_date_time(src: &str, el: &Element, name: &str) -> R<Timestamp> {
+    let mut c = Children::of(src, el)?;
+    let t = date_time(src, c.req(name)?)?;
+    c.finish()?;
+    Ok(t)
+}
+
 fn indicator(src: &str, el: &Element) -> R<bool> {
     let mut c = Children::of(src, el)?;
     let i = c.req_ns(Ns::Udt, "Indicator")?;
@@ -429,15 +437,15 @@ pub(crate) fn tree_to_note(src: &str, root: &Element) -> R<ConsignmentNote> {
     let mut c = Children::of(src, cons)?;
     let declared_value = c.opt("DeclaredValueForCarriageAmount").map(|e| amount(src, e)).transpose()?;
     let cash_on_delivery = c.opt("CODAmount").map(|e| amount(src, e)).transpose()?;
-    let taking_over_date = date_time(src, c.req("CarrierAcceptanceDateTime")?)?;
     let sender = party(src, c.req("ConsignorTradeParty")?)?;
     let consignee = party(src, c.req("ConsigneeTradeParty")?)?;
     let carrier = party(src, c.req("CarrierTradeParty")?)?;
     let successive_carriers =
         c.many("SuccessiveCarrierTradeParty").into_iter().map(|e| party(src, e)).collect::<R<Vec<_>>>()?;
     let taking_over_location = location(src, c.req("CarrierAcceptanceLogisticsLocation")?)?;
+    let taking_over_date = one_date_time(src, c.req("PickUpTransportEvent")?, "ScheduledOccurrenceDateTime")?;
     let delivery_location = location(src, c.req("ConsigneeReceiptLogisticsLocation")?)?;
-    let (expected_date, agreed_time_limit) = match c.opt("DeliveryEvent") {
+    let (expected_date, agreed_time_limit) = match c.opt("DeliveryTransportEvent") {
         None => (None, None),
         Some(e) => {
             let mut ec = Children::of(src, e)?;
@@ -451,7 +459,7 @@ pub(crate) fn tree_to_note(src: &str, root: &Element) -> R<ConsignmentNote> {
         c.many("IncludedSupplyChainConsignmentItem").into_iter().map(|e| goods(src, e)).collect::<R<Vec<_>>>()?;
     let mut charges = Vec::new();
     let mut special_interest = None;
-    for el in c.many("ApplicableServiceCharge") {
+    for el in c.many("ApplicableLogisticsServiceCharge") {
         let mut cc = Children::of(src, el)?;
         let id_el = cc.req("ID")?;
         let id = text(src, id_el, &[])?;

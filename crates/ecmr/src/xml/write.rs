@@ -167,7 +167,7 @@ pub(crate) fn note_to_tree(n: &ConsignmentNote) -> Element {
         );
 
     let delivery_event = (n.delivery.expected_date.is_some() || n.agreed_time_limit.is_some()).then(|| {
-        B::ram("DeliveryEvent")
+        B::ram("DeliveryTransportEvent")
             .opt(n.delivery.expected_date.as_ref().map(|t| date_time("ScheduledOccurrenceDateTime", t)))
             .opt(n.agreed_time_limit.as_ref().map(|t| date_time("LatestOccurrenceDateTime", t)))
     });
@@ -182,24 +182,24 @@ pub(crate) fn note_to_tree(n: &ConsignmentNote) -> Element {
     let consignment = B::rsm("SpecifiedSupplyChainConsignment")
         .opt(n.declared_value.as_ref().map(|m| amount("DeclaredValueForCarriageAmount", m)))
         .opt(n.cash_on_delivery.as_ref().map(|m| amount("CODAmount", m)))
-        .child(date_time("CarrierAcceptanceDateTime", &n.taking_over.date))
         .child(party("ConsignorTradeParty", &n.sender))
         .child(party("ConsigneeTradeParty", &n.consignee))
         .child(party("CarrierTradeParty", &n.carrier))
         .all(n.successive_carriers.iter().map(|p| party("SuccessiveCarrierTradeParty", p)))
         .child(location("CarrierAcceptanceLogisticsLocation", &n.taking_over.location))
+        .child(B::ram("PickUpTransportEvent").child(date_time("ScheduledOccurrenceDateTime", &n.taking_over.date)))
         .child(location("ConsigneeReceiptLogisticsLocation", &n.delivery.location))
         .opt(delivery_event)
         .all(n.goods.iter().map(goods))
         .all(n.charges.iter().map(|c| {
-            B::ram("ApplicableServiceCharge")
+            B::ram("ApplicableLogisticsServiceCharge")
                 .child(leaf("ID", codes::charge(c.kind)))
                 .opt(opt_leaf("Description", c.description.as_ref()))
                 .child(leaf("PaymentArrangementCode", codes::payer(c.payer)))
                 .child(amount("AppliedAmount", &c.amount))
         }))
         .opt(n.special_interest.as_ref().map(|m| {
-            B::ram("ApplicableServiceCharge")
+            B::ram("ApplicableLogisticsServiceCharge")
                 .child(leaf("ID", codes::SPECIAL_INTEREST_CHARGE_ID))
                 .child(amount("AppliedAmount", m))
         }))
