@@ -32,9 +32,13 @@ fn examples_round_trip_and_xml_twins_are_in_sync() {
     let mut stale = Vec::new();
     for path in &examples {
         let text = std::fs::read_to_string(path).unwrap();
-        let Ok(note) = json::from_str(&text) else {
-            // Not a note (e.g. a signed document); those are covered by their own tests.
-            continue;
+        let note = match json::from_str(&text) {
+            Ok(note) => note,
+            // Signed documents (`"format": "ecmr-document/1"`) are not notes; their own tests cover them.
+            Err(_) if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("format").is_some()) => {
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
         };
         let written = xml::to_string(&note);
         let back = xml::from_str(&written).unwrap_or_else(|e| panic!("{}: {e}\n{written}", path.display()));
