@@ -121,6 +121,17 @@ fn deep_nesting_is_refused_without_recursion() {
 }
 
 #[test]
+fn too_many_elements_are_refused() {
+    let root = r#"<rsm:eCMR xmlns:rsm="urn:un:unece:uncefact:data:standard:eCMR:100">"#;
+    let text = format!("{root}{}</rsm:eCMR>", "<rsm:a/>".repeat(xml::MAX_ELEMENTS + 10));
+    assert!(text.len() < xml::MAX_XML_BYTES);
+    let err = xml::from_str(&text).unwrap_err();
+    assert!(err.message.contains("more than 200000 elements"), "{err}");
+    // The root is the first element, so the refused one is the 200 000th <rsm:a/>.
+    assert_eq!((err.line, err.column), (1, root.len() + 8 * (xml::MAX_ELEMENTS - 1) + 1));
+}
+
+#[test]
 fn oversized_input_is_refused_before_parsing() {
     let mut text = String::from("<rsm:eCMR xmlns:rsm=\"urn:un:unece:uncefact:data:standard:eCMR:100\">");
     text.push_str(&"<!-- padding -->".repeat(xml::MAX_XML_BYTES / 16 + 1));

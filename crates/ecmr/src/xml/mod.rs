@@ -13,7 +13,7 @@
 //! Reading is strict and bounded. Refused, with the line and column of the fault:
 //! input over [`MAX_XML_BYTES`]; any `DOCTYPE` (hence no entity definitions); entity references other than the
 //! five predefined ones and character references; processing instructions other than the XML declaration;
-//! nesting deeper than [`MAX_DEPTH`]; a root other than `rsm:eCMR`; elements outside the four namespaces of the
+//! nesting deeper than [`MAX_DEPTH`]; more than [`MAX_ELEMENTS`] elements; a root other than `rsm:eCMR`; elements outside the four namespaces of the
 //! message; unknown, repeated or misplaced elements and attributes; text where only elements belong; values that
 //! are not decimals, RFC 3339 date-times or known codes. Comments are ignored.
 
@@ -29,6 +29,10 @@ pub const MAX_XML_BYTES: usize = 4 * 1024 * 1024;
 
 /// Deepest element nesting accepted (the message itself needs 6 levels).
 pub const MAX_DEPTH: usize = 64;
+
+/// Most elements accepted in one message (a 4 MiB note of realistic content has well under half as many); this
+/// bounds the memory the reader uses to a few tens of megabytes whatever the input.
+pub const MAX_ELEMENTS: usize = 200_000;
 
 /// Namespace of the eCMR message root (`rsm`).
 pub const NS_RSM: &str = "urn:un:unece:uncefact:data:standard:eCMR:100";

@@ -5,7 +5,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
-use super::{MAX_DEPTH, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
+use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
 
 /// The four namespaces of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +137,7 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut first = true;
+    let mut elements = 0usize;
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let (resolved, event) = match reader.read_resolved_event() {
@@ -217,6 +218,10 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
         }
         if root.is_some() {
             return Err(error_at(text, pos, format!("element <{raw}> after the root element")));
+        }
+        elements += 1;
+        if elements > MAX_ELEMENTS {
+            return Err(error_at(text, pos, format!("more than {MAX_ELEMENTS} elements")));
         }
         let ns = match ns {
             Ok(ns) => ns,
