@@ -189,3 +189,35 @@ fn iso6346_check_digit_ok(id: &str) -> bool {
         .sum();
     sum % 11 % 10 == u32::from(b[10] - b'0')
 }
+
+/// The fuzz seed corpus (`fuzz/seeds/`) holds every example: as JSON for `note_json`, and as the XML writer
+/// writes it for `note_xml` (only once XML written from the note reads back as the same note). Run with
+/// `ECMR_BLESS=1` to (re)write the seeds; otherwise every seed that should exist must match.
+#[test]
+fn fuzz_seeds_follow_the_examples() {
+    let seeds = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds"));
+    let bless = std::env::var_os("ECMR_BLESS").is_some_and(|v| v == "1");
+    for (name, text) in example_files() {
+        let stem = name.trim_end_matches(".json");
+        let note = json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let xml = ecmr::xml::to_string(&note);
+        let xml_round_trips = ecmr::xml::from_str(&xml).is_ok_and(|back| back == note);
+        let mut wanted = vec![(seeds.join("note_json").join(&name), text.clone())];
+        if xml_round_trips {
+            wanted.push((seeds.join("note_xml").join(format!("{stem}.xml")), xml));
+        }
+        for (path, content) in wanted {
+            if bless {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &content).unwrap();
+            } else {
+                let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(
+                    on_disk == content,
+                    "{} is missing or stale; run `ECMR_BLESS=1 cargo test -p ecmr --test examples`",
+                    path.display()
+                );
+            }
+        }
+    }
+}
