@@ -52,6 +52,17 @@ fn every_example_parses_and_round_trips() {
     }
 }
 
+/// The examples are meant as correct notes: the validator finds no errors in them (warnings are allowed).
+#[test]
+fn every_example_passes_validation() {
+    for (name, text) in example_files() {
+        let note = json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report = ecmr::validate::validate(&note);
+        let errors: Vec<_> = report.errors().collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
 #[test]
 fn international_cod_has_the_art_6_2_particulars() {
     let note = load("international-cod.json");
