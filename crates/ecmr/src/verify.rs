@@ -499,6 +499,23 @@ fn check_note(note: &Value) -> Result<(), (String, String)> {
     }
 }
 
+/// The order of the Ed25519 group, little-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether the signature's `S` (bytes 32..64, little-endian) is below the group order.
+fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
+    for i in (0..32).rev() {
+        let (s, l) = (sig[32 + i], GROUP_ORDER[i]);
+        if s != l {
+            return s < l;
+        }
+    }
+    false
+}
+
 fn consignee_has_disposal(note: &Value) -> bool {
     note.get("consignee_has_right_of_disposal") == Some(&Value::Bool(true))
 }
@@ -590,7 +607,7 @@ impl Chain {
                             let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
                             if pk.verifying_key().verify_strict(&message, &sig).is_ok() {
                                 signature_ok = true;
-                            } else if sig_bytes[63] & 0xe0 != 0
+                            } else if !scalar_is_canonical(&sig_bytes)
                                 || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
                             {
                                 fail(FailureKind::NonCanonicalSignature);
