@@ -1,0 +1,189 @@
+//! Property tests: any single changed byte anywhere in a signed document makes parsing refuse it or verification
+//! fail; re-ordering events, or dropping any but the last, fails; the strict parser and merge patches behave.
+
+use std::sync::OnceLock;
+
+use ecmr::canonical::{self, MAX_DOCUMENT_BYTES};
+use ecmr::document::{Deliver, Document, Reservation, ReservationSubject, TakeOver};
+use ecmr::keys::FileKey;
+use ecmr::model::ConsignmentNote;
+use ecmr::verify::verify;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const NOTE: &str = include_str!("../../../examples/domestic-pallets.json");
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("time")
+}
+
+/// A 5-event document (issue, take-over with reservation, acceptance, amendment, delivery) as compact bytes.
+fn document() -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (sender, carrier, consignee) =
+            (FileKey::from_seed(&[1; 32]), FileKey::from_seed(&[2; 32]), FileKey::from_seed(&[3; 32]));
+        let note: Value = serde_json::from_str(NOTE).expect("note");
+        let n: ConsignmentNote = serde_json::from_value(note.clone()).expect("typed");
+        let doc = ecmr::sign::issue_value(uuid::Uuid::from_u128(99), note, at("2026-11-27T15:00:00Z"), &sender)
+            .expect("issue")
+            .take_over(
+                TakeOver {
+                    place: n.taking_over.location.clone(),
+                    time: n.taking_over.date,
+                    reservations: vec![Reservation {
+                        subject: ReservationSubject::Packaging,
+                        text: "Wrap torn".into(),
+                        grounds: "Seen at loading".into(),
+                    }],
+                    checks: vec![],
+                },
+                at("2026-11-28T05:10:00Z"),
+                &carrier,
+            )
+            .expect("take over")
+            .accept_reservations(vec![1], at("2026-11-28T05:20:00Z"), &sender)
+            .expect("accept")
+            .amend(json!({"payment_instructions": "Carriage forward"}), "Customer", at("2026-11-28T06:00:00Z"), &sender)
+            .expect("amend")
+            .deliver(
+                Deliver { place: n.delivery.location.clone(), time: n.taking_over.date, reservations: vec![] },
+                at("2026-11-28T10:05:00Z"),
+                &consignee,
+            )
+            .expect("deliver");
+        doc.into_bytes()
+    })
+}
+
+#[test]
+fn the_untouched_document_verifies() {
+    let v = verify(document(), None).expect("verifies");
+    assert_eq!(v.get().events.len(), 5);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_changed_byte_is_detected(pos in any::<prop::sample::Index>(), new in any::<u8>()) {
+        let mut bytes = document().to_vec();
+        let i = pos.index(bytes.len());
+        prop_assume!(bytes[i] != new);
+        bytes[i] = new;
+        prop_assert!(verify(&bytes, None).is_err(), "byte {} changed to {:#04x} went unnoticed", i, new);
+    }
+
+    #[test]
+    fn strict_parse_agrees_with_serde_on_integer_json(v in json_value()) {
+        let text = serde_json::to_vec(&v).expect("json");
+        let strict = canonical::parse_strict(&text, MAX_DOCUMENT_BYTES).expect("integers only");
+        prop_assert_eq!(&strict, &v);
+        prop_assert_eq!(canonical::jcs(&strict), canonical::jcs(&v));
+    }
+
+    #[test]
+    fn merge_patch_with_itself_is_idempotent(target in json_value(), patch in json_value()) {
+        let mut once = target.clone();
+        canonical::merge_patch(&mut once, &patch);
+        let mut twice = once.clone();
+        canonical::merge_patch(&mut twice, &patch);
+        prop_assert_eq!(once, twice);
+    }
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(Value::from),
+        "[a-z0-9 é€\"\\\\]{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-e]{1,3}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+#[test]
+fn every_reordering_of_two_events_fails() {
+    let doc = Document::from_slice(document()).expect("parses");
+    for a in 0..doc.events.len() {
+        for b in a + 1..doc.events.len() {
+            let mut d = doc.clone();
+            d.events.swap(a, b);
+            assert!(verify(&d.to_vec(), None).is_err(), "swapping {a} and {b} went unnoticed");
+        }
+    }
+}
+
+#[test]
+fn dropping_any_event_but_the_last_fails() {
+    let doc = Document::from_slice(document()).expect("parses");
+    for i in 0..doc.events.len() - 1 {
+        let mut d = doc.clone();
+        d.events.remove(i);
+        assert!(verify(&d.to_vec(), None).is_err(), "dropping event {i} went unnoticed");
+    }
+}
+
+#[test]
+fn dropping_the_last_event_leaves_a_valid_prefix() {
+    // By design: a prefix of a valid chain is itself valid. Completeness is the holder's (gateway's) concern.
+    let mut doc = Document::from_slice(document()).expect("parses");
+    doc.events.pop();
+    assert!(verify(&doc.to_vec(), None).is_ok());
+}
+
+#[test]
+fn strict_parser_names_the_place() {
+    let cases: &[(&[u8], &str)] = &[
+        (br#"{"a":[1,{"b":1.0}]}"#, "/a/1/b"),
+        (br#"{"a":{"x~/y":1e2}}"#, "/a/x~0~1y"),
+        (br#"{"a":{"b":1,"b":2}}"#, "/a/b"),
+        (br#"{"n":9007199254740992}"#, "/n"),
+        (br#"{"n":-9007199254740992}"#, "/n"),
+    ];
+    for (text, pointer) in cases {
+        let err = canonical::parse_strict(text, 1024).expect_err("refused");
+        assert_eq!(err.pointer, *pointer, "{err}");
+    }
+    assert!(canonical::parse_strict(br#"{"n":9007199254740991}"#, 1024).is_ok());
+    let err = canonical::parse_strict(&[b' '; 2048], 1024).expect_err("too large");
+    assert_eq!(err.kind, canonical::StrictJsonErrorKind::TooLarge);
+    let err = canonical::parse_strict(b"\"\xff\"", 1024).expect_err("not utf-8");
+    assert_eq!(err.kind, canonical::StrictJsonErrorKind::NotUtf8);
+    let err = canonical::parse_strict(b"{\"a\":", 1024).expect_err("syntax");
+    assert_eq!(err.kind, canonical::StrictJsonErrorKind::Syntax);
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert!(canonical::parse_strict(deep.as_bytes(), 4096).is_err(), "nesting is bounded");
+}
+
+#[test]
+fn merge_patch_follows_rfc7396_examples() {
+    // RFC 7396 Appendix A.
+    let cases = [
+        (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
+        (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
+        (json!({"a":"b"}), json!({"a":null}), json!({})),
+        (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+        (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
+        (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
+        (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+        (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
+        (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+        (json!({"a":"b"}), json!(["c"]), json!(["c"])),
+        (json!({"a":"foo"}), json!(null), json!(null)),
+        (json!({"a":"foo"}), json!("bar"), json!("bar")),
+        (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
+        (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+        (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+    ];
+    for (target, patch, expected) in cases {
+        let mut t = target.clone();
+        canonical::merge_patch(&mut t, &patch);
+        assert_eq!(t, expected, "{target} + {patch}");
+    }
+}
