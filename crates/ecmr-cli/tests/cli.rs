@@ -1,0 +1,501 @@
+//! The command line driven as a process: every command, its failing paths and exit codes, a full lifecycle that
+//! `ecmr verify` accepts, and tampering that it catches.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn ecmr() -> Command {
+    Command::cargo_bin("ecmr").unwrap()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example(name: &str) -> PathBuf {
+    repo().join("examples").join(name)
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// A scratch directory with the three parties' keys.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for who in ["sender", "carrier", "consignee", "second"] {
+            ecmr().current_dir(dir.path()).args(["key", "generate", "-o", &format!("{who}.pem")]).assert().success();
+        }
+        Setup { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = ecmr();
+        c.current_dir(self.dir.path());
+        c
+    }
+
+    /// Issues the domestic example as `doc.json`.
+    fn issued(&self) -> PathBuf {
+        self.cmd()
+            .arg("issue")
+            .arg(example("domestic-pallets.json"))
+            .args(["--key", "sender.pem", "-o", "doc.json", "--at", "2026-11-27T15:00:00Z"])
+            .assert()
+            .success()
+            .stdout(contains("issued NL-2026-000123 as document"));
+        self.path("doc.json")
+    }
+
+    fn step(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.cmd().args(args).assert()
+    }
+}
+
+#[test]
+fn help_lists_every_command_and_option() {
+    let out = ecmr().arg("--help").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    for c in [
+        "key",
+        "validate",
+        "convert",
+        "issue",
+        "take-over",
+        "accept-reservations",
+        "amend",
+        "hand-over",
+        "deliver",
+        "refuse",
+        "cancel",
+        "verify",
+        "render",
+        "import",
+    ] {
+        assert!(text.contains(&format!("  {c} ")), "--help does not list {c}");
+    }
+    ecmr().args(["take-over", "--help"]).assert().success().stdout(contains("--reservation").and(contains("--place")));
+    ecmr().args(["verify", "--help"]).assert().success().stdout(contains("--trust").and(contains("--json")));
+    ecmr().args(["render", "--help"]).assert().success().stdout(contains("--lang").and(contains("pdf")));
+    ecmr().args(["key", "generate", "--help"]).assert().success().stdout(contains("--force"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    ecmr().assert().code(2);
+    ecmr().arg("frobnicate").assert().code(2);
+    ecmr().args(["convert", "x.json"]).assert().code(2).stderr(contains("--to"));
+    ecmr().args(["render", "x.json", "--lang", "es"]).assert().code(2);
+}
+
+#[test]
+fn key_generate_writes_a_private_pem_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ecmr()
+        .current_dir(dir.path())
+        .args(["key", "generate", "-o", "k.pem"])
+        .assert()
+        .success()
+        .stdout(contains("public key: ").and(contains("key id:")))
+        .get_output()
+        .stdout
+        .clone();
+    let pem = std::fs::read_to_string(dir.path().join("k.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("k.pem")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Refuses to overwrite, and the key stays as it was.
+    ecmr()
+        .current_dir(dir.path())
+        .args(["key", "generate", "-o", "k.pem"])
+        .assert()
+        .code(2)
+        .stderr(contains("already exists").and(contains("--force")));
+    assert_eq!(std::fs::read_to_string(dir.path().join("k.pem")).unwrap(), pem);
+    ecmr().current_dir(dir.path()).args(["key", "generate", "-o", "k.pem", "--force"]).assert().success();
+    assert_ne!(std::fs::read_to_string(dir.path().join("k.pem")).unwrap(), pem);
+
+    // `key show` prints the same public key and id as `generate` did for the first key.
+    let first = String::from_utf8(out).unwrap();
+    std::fs::write(dir.path().join("old.pem"), &pem).unwrap();
+    let shown =
+        ecmr().current_dir(dir.path()).args(["key", "show", "old.pem"]).assert().success().get_output().stdout.clone();
+    let shown = String::from_utf8(shown).unwrap();
+    for line in first.lines().take(2) {
+        assert!(shown.contains(line), "{line} not in {shown}");
+    }
+    // Without -o the PEM goes to stdout.
+    ecmr()
+        .args(["key", "generate"])
+        .assert()
+        .success()
+        .stdout(contains("BEGIN PRIVATE KEY"))
+        .stderr(contains("key id:"));
+}
+
+#[test]
+fn key_show_failures() {
+    ecmr()
+        .args(["key", "show"])
+        .arg(data("not-a-note.txt"))
+        .assert()
+        .code(1)
+        .stderr(contains("is not a PKCS#8 Ed25519 key — create one with `ecmr key generate"));
+    ecmr().args(["key", "show", "/nonexistent/key.pem"]).assert().code(2).stderr(contains("cannot read"));
+}
+
+#[test]
+fn validate_examples_json_and_xml() {
+    for name in ["domestic-pallets.json", "domestic-pallets.xml"] {
+        ecmr().arg("validate").arg(example(name)).assert().code(0).stdout(contains("valid"));
+    }
+}
+
+#[test]
+fn validate_prints_every_finding_with_its_path() {
+    ecmr().arg("validate").arg(data("invalid-note.json")).assert().code(1).stdout(
+        contains("/sender/address/country")
+            .and(contains("/goods/0/gross_weight_kg"))
+            .and(contains("invalid, 2 errors")),
+    );
+    ecmr().arg("validate").arg(data("unparseable-note.json")).assert().code(1).stdout(contains("/number"));
+    ecmr().arg("validate").arg(data("not-a-note.txt")).assert().code(1).stderr(contains("neither JSON nor XML"));
+    ecmr().args(["validate", "/nonexistent.json"]).assert().code(2).stderr(contains("cannot read"));
+    ecmr().arg("validate").arg(data("")).assert().code(2).stderr(contains("directory"));
+}
+
+#[test]
+fn convert_round_trips_between_json_and_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("n.xml");
+    ecmr()
+        .arg("convert")
+        .arg(example("domestic-pallets.json"))
+        .args(["--to", "xml", "-o"])
+        .arg(&xml)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&xml).unwrap().contains("<rsm:eCMR"));
+    let json = ecmr().arg("convert").arg(&xml).args(["--to", "json"]).assert().success().get_output().stdout.clone();
+    let back = ecmr::json::from_slice(&json).unwrap();
+    let original = ecmr::json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
+    assert_eq!(back, original);
+    // Refuses to overwrite without --force.
+    ecmr().arg("convert").arg(example("domestic-pallets.json")).args(["--to", "xml", "-o"]).arg(&xml).assert().code(2);
+    ecmr()
+        .arg("convert")
+        .arg(example("domestic-pallets.json"))
+        .args(["--to", "xml", "--force", "-o"])
+        .arg(&xml)
+        .assert()
+        .success();
+    ecmr().arg("convert").arg(data("unparseable-note.json")).args(["--to", "xml"]).assert().code(1);
+    ecmr().args(["convert", "/nonexistent.json", "--to", "xml"]).assert().code(2);
+}
+
+#[test]
+fn full_lifecycle_through_the_cli_verifies() {
+    let s = Setup::new();
+    let doc = s.issued();
+    s.step(&["validate", "doc.json"]).success().stdout(contains("valid (signed document)"));
+    s.step(&[
+        "take-over",
+        "doc.json",
+        "--key",
+        "carrier.pem",
+        "--at",
+        "2026-11-28T05:10:00Z",
+        "--reservation",
+        "packaging=2 pallets wrapping torn:seen at loading",
+        "--check",
+        "gross_weight=12460 kg on the weighbridge",
+    ])
+    .success()
+    .stdout(contains("taken_over").and(contains("issued → in_transit")));
+    s.step(&["accept-reservations", "doc.json", "--key", "sender.pem", "--at", "2026-11-28T05:20:00Z"]).success();
+    std::fs::copy(data("amend-patch.json"), s.path("patch.json")).unwrap();
+    s.step(&[
+        "amend",
+        "doc.json",
+        "--key",
+        "sender.pem",
+        "--patch",
+        "patch.json",
+        "--reason",
+        "consignee pays",
+        "--at",
+        "2026-11-28T06:00:00Z",
+    ])
+    .success();
+    s.step(&["hand-over", "doc.json", "--key", "second.pem", "--place", "Zwolle,NL", "--at", "2026-11-28T08:00:00Z"])
+        .success()
+        .stdout(contains("successive_carrier"));
+    s.step(&[
+        "deliver",
+        "doc.json",
+        "--key",
+        "consignee.pem",
+        "--at",
+        "2026-11-28T10:30:00Z",
+        "--reservation",
+        "loss_or_damage=1 carton crushed:seen at unloading",
+    ])
+    .success()
+    .stdout(contains("in_transit → delivered"));
+    s.step(&["verify", "doc.json"])
+        .code(0)
+        .stdout(contains("✔ event 5 delivered by the consignee").and(contains("✔ verified: 6 events")));
+    // No temporary files are left beside the document.
+    let names: Vec<String> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    // The library agrees.
+    let v = ecmr::verify::verify(&std::fs::read(&doc).unwrap(), None).unwrap();
+    assert_eq!(v.state(), ecmr::lifecycle::State::Delivered);
+    assert_eq!(v.current_note()["payment_instructions"], "Carriage paid by the consignee");
+}
+
+#[test]
+fn refused_steps_say_why_and_leave_the_document_alone() {
+    let s = Setup::new();
+    let doc = s.issued();
+    let before = std::fs::read(&doc).unwrap();
+    // Wrong state: deliver before take-over.
+    s.step(&["deliver", "doc.json", "--key", "consignee.pem"])
+        .code(1)
+        .stderr(contains("step refused").and(contains("`delivered` is not allowed when the note is issued")));
+    // Nothing to accept.
+    s.step(&["accept-reservations", "doc.json", "--key", "sender.pem"]).code(1).stderr(contains("no reservations"));
+    s.step(&["accept-reservations", "doc.json", "--key", "sender.pem", "--event", "0"])
+        .code(1)
+        .stderr(contains("no reservations awaiting acceptance"));
+    // Forbidden amendment, and a patch that is not an object.
+    std::fs::copy(data("forbidden-patch.json"), s.path("p.json")).unwrap();
+    s.step(&["amend", "doc.json", "--key", "sender.pem", "--patch", "p.json", "--reason", "x"])
+        .code(1)
+        .stderr(contains("forbidden amendment"));
+    std::fs::copy(data("array-patch.json"), s.path("a.json")).unwrap();
+    s.step(&["amend", "doc.json", "--key", "sender.pem", "--patch", "a.json", "--reason", "x"])
+        .code(1)
+        .stderr(contains("not a JSON object"));
+    s.step(&["amend", "doc.json", "--key", "sender.pem", "--patch", "missing.json", "--reason", "x"]).code(2);
+    // Empty reasons are refused.
+    s.step(&["cancel", "doc.json", "--key", "sender.pem", "--reason", " "]).code(1).stderr(contains("reason"));
+    // Bad options.
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--reservation", "no grounds"])
+        .code(2)
+        .stderr(contains("has no grounds"));
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--place", "Nowhere"])
+        .code(2)
+        .stderr(contains("CITY,CC"));
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--time", "yesterday"])
+        .code(2)
+        .stderr(contains("RFC 3339"));
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--check", "colour=red"]).code(2);
+    s.step(&["take-over", "doc.json", "--key", "nokey.pem"]).code(2).stderr(contains("cannot read key"));
+    s.step(&["take-over", "doc.json", "--key", "doc.json"]).code(1).stderr(contains("not a PKCS#8 Ed25519 key"));
+    assert_eq!(std::fs::read(&doc).unwrap(), before);
+
+    // Cancel, then nothing more.
+    s.step(&["cancel", "doc.json", "--key", "sender.pem", "--reason", "order withdrawn"])
+        .success()
+        .stdout(contains("issued → cancelled"));
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem"])
+        .code(1)
+        .stderr(contains("follows the final state cancelled"));
+}
+
+#[test]
+fn steps_refuse_notes_and_broken_documents() {
+    let s = Setup::new();
+    s.step(&["take-over"]).code(2);
+    s.cmd()
+        .arg("take-over")
+        .arg(example("domestic-pallets.json"))
+        .args(["--key", "carrier.pem"])
+        .assert()
+        .code(1)
+        .stderr(contains("not a signed document").and(contains("ecmr issue")));
+    let doc = s.issued();
+    let mut text = std::fs::read_to_string(&doc).unwrap();
+    text = text.replacen("Tilburg", "Tilbury", 1);
+    std::fs::write(&doc, text).unwrap();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem"]).code(1).stderr(contains("does not verify"));
+    // Issuing an invalid note is refused with the first finding.
+    s.cmd()
+        .arg("issue")
+        .arg(data("invalid-note.json"))
+        .args(["--key", "sender.pem", "-o", "x.json"])
+        .assert()
+        .code(1)
+        .stderr(contains("not valid").and(contains("ecmr validate")));
+    // Issuing over an existing document needs --force.
+    s.cmd()
+        .arg("issue")
+        .arg(example("domestic-pallets.json"))
+        .args(["--key", "sender.pem", "-o", "doc.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("already exists"));
+}
+
+#[test]
+fn wrong_role_is_refused_when_keys_are_pinned() {
+    let s = Setup::new();
+    // Pin the sender's key in the note, then try to issue with the carrier's key.
+    let pk =
+        String::from_utf8(s.cmd().args(["key", "show", "sender.pem"]).assert().success().get_output().stdout.clone())
+            .unwrap();
+    let pk = pk.lines().next().unwrap().trim_start_matches("public key:").trim().to_owned();
+    let mut note: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
+    note["sender"]["public_keys"] = serde_json::json!([pk]);
+    std::fs::write(s.path("pinned.json"), serde_json::to_string(&note).unwrap()).unwrap();
+    s.step(&["issue", "pinned.json", "--key", "carrier.pem", "-o", "p.json"])
+        .code(1)
+        .stderr(contains("not among the keys the note pins"));
+    s.step(&["issue", "pinned.json", "--key", "sender.pem", "-o", "p.json"]).success();
+    s.step(&["verify", "p.json"]).success().stdout(contains("pinned"));
+}
+
+#[test]
+fn verify_with_trust_file_and_json_report() {
+    let s = Setup::new();
+    s.issued();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem"]).success();
+    let entry = |key: &str, name: &str| -> serde_json::Value {
+        let out =
+            s.cmd().args(["key", "show", key, "--trust-entry", name]).assert().success().get_output().stdout.clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let sender = entry("sender.pem", "Brabant Zuivel");
+    let carrier = entry("carrier.pem", "Van Dijk");
+    std::fs::write(s.path("partial.json"), serde_json::json!({ "keys": [sender.clone()] }).to_string()).unwrap();
+    std::fs::write(s.path("full.json"), serde_json::json!({ "keys": [sender, carrier] }).to_string()).unwrap();
+
+    s.step(&["verify", "doc.json", "--trust", "full.json"])
+        .code(0)
+        .stdout(contains("trust store: Brabant Zuivel").and(contains("trust store: Van Dijk")));
+    s.step(&["verify", "doc.json", "--trust", "partial.json"])
+        .code(1)
+        .stdout(contains("✘ event 1 taken_over").and(contains("not every signer is trusted")));
+    s.step(&["verify", "doc.json"]).code(0);
+
+    let out = s.step(&["verify", "doc.json", "--json", "--trust", "partial.json"]).code(1).get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["all_trusted"], false);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["events"][1]["kind"], "taken_over");
+    assert_eq!(v["state"], "in_transit");
+
+    s.cmd()
+        .arg("verify")
+        .arg("doc.json")
+        .arg("--trust")
+        .arg(data("bad-trust.json"))
+        .assert()
+        .code(1)
+        .stderr(contains("not a trust file"));
+    s.step(&["verify", "doc.json", "--trust", "missing.json"]).code(2);
+    s.step(&["verify", "missing.json"]).code(2);
+    s.cmd().arg("verify").arg(example("domestic-pallets.json")).assert().code(1).stdout(contains("✘"));
+}
+
+/// The events' positions in the document's bytes.
+fn event_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let start = text.find("\"events\":[").unwrap() + "\"events\":[".len();
+    let mut spans = Vec::new();
+    let (mut depth, mut in_str, mut esc, mut begin) = (0usize, false, false, 0usize);
+    for (i, c) in text[start..].char_indices() {
+        let i = i + start;
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '{' => {
+                if depth == 0 {
+                    begin = i;
+                }
+                depth += 1;
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    spans.push((begin, i + 1));
+                }
+            }
+            ']' if depth == 0 => break,
+            _ => {}
+        }
+    }
+    spans
+}
+
+#[test]
+fn a_tampered_byte_makes_verify_fail_naming_the_event() {
+    let s = Setup::new();
+    s.issued();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--reservation", "wet:rain"]).success();
+    s.step(&["deliver", "doc.json", "--key", "consignee.pem"]).success();
+    let original = std::fs::read(s.path("doc.json")).unwrap();
+    let spans = event_spans(&original);
+    assert_eq!(spans.len(), 3);
+    // Every 9th byte of every event: change it and verify names that event (or a later one whose `prev` breaks).
+    for (seq, &(begin, end)) in spans.iter().enumerate() {
+        for pos in (begin..end).step_by(9) {
+            let mut bytes = original.clone();
+            bytes[pos] = if bytes[pos] == b'0' {
+                b'1'
+            } else if bytes[pos].is_ascii_alphanumeric() {
+                b'0'
+            } else {
+                b'x'
+            };
+            std::fs::write(s.path("t.json"), &bytes).unwrap();
+            let out = s.step(&["verify", "t.json"]).code(1).get_output().stdout.clone();
+            let out = String::from_utf8(out).unwrap();
+            let structural = !original[pos].is_ascii_alphanumeric();
+            if !structural {
+                assert!(
+                    out.contains(&format!("✘ event {seq} ")) || out.contains(&format!("✘ event {seq}:")),
+                    "byte {pos} ({:?}) of event {seq} changed, report does not name it:\n{out}",
+                    original[pos] as char
+                );
+            }
+        }
+    }
+    // And every 37th byte anywhere makes it fail.
+    for pos in (0..original.len()).step_by(37) {
+        let mut bytes = original.clone();
+        bytes[pos] ^= 0x01;
+        std::fs::write(s.path("t.json"), &bytes).unwrap();
+        s.step(&["verify", "t.json"]).code(1);
+    }
+}
