@@ -499,3 +499,77 @@ fn a_tampered_byte_makes_verify_fail_naming_the_event() {
         s.step(&["verify", "t.json"]).code(1);
     }
 }
+
+/// A directory with two valid notes (JSON, and XML in a subdirectory), a signed document and an invalid note.
+fn import_inputs(s: &Setup) -> PathBuf {
+    let dir = s.path("in");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::copy(example("domestic-pallets.json"), dir.join("a.json")).unwrap();
+    std::fs::copy(example("domestic-pallets.xml"), dir.join("sub/b.xml")).unwrap();
+    std::fs::copy(data("invalid-note.json"), dir.join("c.json")).unwrap();
+    std::fs::write(dir.join("ignored.txt"), "not taken").unwrap();
+    s.issued();
+    std::fs::copy(s.path("doc.json"), dir.join("d.json")).unwrap();
+    dir
+}
+
+#[test]
+fn import_validates_converts_and_summarises() {
+    let s = Setup::new();
+    import_inputs(&s);
+    s.step(&["import", "in", "--to", "out"])
+        .code(1)
+        .stdout(contains("imported 3 of 4 files into out: 2 notes, 1 signed document; 1 failed"))
+        .stderr(contains("c.json: invalid, 2 errors"));
+    let original = ecmr::json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
+    for name in ["a.json", "b.json"] {
+        let note = ecmr::json::from_str(&std::fs::read_to_string(s.path("out").join(name)).unwrap()).unwrap();
+        assert_eq!(note, original);
+    }
+    // The document is copied byte for byte.
+    assert_eq!(std::fs::read(s.path("out/d.json")).unwrap(), std::fs::read(s.path("doc.json")).unwrap());
+    assert!(!s.path("out/c.json").exists());
+    // Without the progress bar when standard output is not a terminal.
+    let out = s.step(&["import", "in/a.json", "--to", "out2", "--format", "xml"]).code(0).get_output().clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout, "imported 1 of 1 file into out2: 1 note, 0 signed documents; 0 failed\n");
+    assert!(out.stderr.is_empty());
+    let xml = std::fs::read_to_string(s.path("out2/a.xml")).unwrap();
+    assert_eq!(ecmr::xml::from_str(&xml).unwrap(), original);
+}
+
+#[test]
+fn import_refuses_overwrites_and_collisions() {
+    let s = Setup::new();
+    import_inputs(&s);
+    s.step(&["import", "in/a.json", "--to", "out"]).code(0);
+    s.step(&["import", "in/a.json", "--to", "out"]).code(1).stderr(contains("already exists — pass --force"));
+    s.step(&["import", "in/a.json", "--to", "out", "--force"]).code(0);
+    // Two inputs that would be written to the same file.
+    std::fs::copy(example("domestic-pallets.xml"), s.path("in/a.xml")).unwrap();
+    s.step(&["import", "in/a.json", "in/a.xml", "--to", "out3"]).code(1).stderr(contains("already written from"));
+    // Usage and I/O errors.
+    std::fs::create_dir_all(s.path("empty")).unwrap();
+    s.step(&["import", "empty", "--to", "out"]).code(2).stderr(contains("no .json or .xml files"));
+    s.step(&["import", "missing", "--to", "out"]).code(2);
+    s.step(&["import", "--to", "out"]).code(2);
+    std::fs::write(s.path("file"), "x").unwrap();
+    s.step(&["import", "in/a.json", "--to", "file"]).code(2);
+}
+
+#[test]
+fn import_draws_a_progress_bar_on_a_terminal() {
+    // `script` (util-linux) runs the command with a pseudo-terminal as standard output.
+    let s = Setup::new();
+    import_inputs(&s);
+    let bin = assert_cmd::cargo::cargo_bin("ecmr");
+    let cmd = format!("{} import in --to out", bin.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(s.dir.path())
+        .output()
+        .expect("`script` from util-linux is needed for this test");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains('█') || text.contains('░'), "no progress bar drawn:\n{text}");
+    assert!(text.contains("imported 3 of 4 files"));
+}
