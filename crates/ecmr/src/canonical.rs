@@ -273,10 +273,107 @@ pub fn check_value(value: &Value) -> Result<(), StrictJsonError> {
 
 /// The RFC 8785 (JCS) canonical bytes of a JSON value.
 ///
-/// Values that passed [`parse_strict`] or [`check_value`] always canonicalise; should the canonicaliser refuse a
-/// value anyway, the result is empty, which matches no digest or signature.
+/// Signed JSON holds only integers within ±(2⁵³−1), whose JCS form is their plain decimal digits; such values
+/// are written directly (members sorted by UTF-16 code units, strings escaped as JCS requires), which is several
+/// times faster than the general canonicaliser. Any other value (floats, larger integers) goes through
+/// `serde_json_canonicalizer`. Tests check both paths give the same bytes. Should the canonicaliser refuse a value,
+/// the result is empty, which matches no digest or signature.
 pub fn jcs(value: &Value) -> Vec<u8> {
-    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+    let mut out = Vec::with_capacity(256);
+    if write_jcs(value, &mut out) {
+        out
+    } else {
+        serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+    }
+}
+
+/// Appends the JCS form of an integer-only value to `out`; `false` (with `out` in an unspecified state) when the
+/// value holds a number that is not a safe integer.
+pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64().filter(|u| *u <= MAX_SAFE_INTEGER) {
+                out.extend_from_slice(u.to_string().as_bytes());
+            } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER) {
+                out.extend_from_slice(i.to_string().as_bytes());
+            } else {
+                return false;
+            }
+        }
+        Value::String(s) => write_jcs_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !write_jcs(item, out) {
+                    return false;
+                }
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up; sort only then.
+            if members.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) || !map_is_sorted(&members) {
+                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            }
+            out.push(b'{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_jcs_str(k, out);
+                out.push(b':');
+                if !write_jcs(v, out) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+        }
+    }
+    true
+}
+
+fn map_is_sorted(members: &[(&String, &Value)]) -> bool {
+    members.windows(2).all(|w| matches!(w, [a, b] if a.0.as_bytes() < b.0.as_bytes()))
+}
+
+/// Appends a JSON string in JCS form: `"`, `\\` and control characters escaped (short forms for \b \t \n \f
+/// \r, else `\u00xx` in lowercase hex), everything else as UTF-8.
+pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
 }
 
 /// `"sha256:"` followed by the lowercase hex SHA-256 of `bytes`.

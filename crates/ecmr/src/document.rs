@@ -481,7 +481,13 @@ impl Document {
             Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f.clone()))),
             _ => return Err(ParseError::UnknownFormat(None)),
         }
-        let doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
+        // The note is taken out as it is rather than rebuilt by the deserialiser.
+        let mut value = value;
+        let note = match &mut value {
+            Value::Object(map) => map.insert("note".to_owned(), Value::Null),
+            _ => None,
+        };
+        let mut doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
             let mut pointer = String::new();
             for seg in e.path().iter() {
                 use serde_path_to_error::Segment;
@@ -496,6 +502,10 @@ impl Document {
             }
             ParseError::Shape { pointer, message: e.inner().to_string() }
         })?;
+        match note {
+            Some(note) => doc.note = note,
+            None => return Err(ParseError::Shape { pointer: String::new(), message: "missing field `note`".into() }),
+        }
         Ok(doc)
     }
 
@@ -518,13 +528,60 @@ impl Event {
 
     /// The bytes the signature covers: `"ecmr-event/1\n"` ‖ JCS(event without `signature`).
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut value = self.to_value();
-        signing_input_of(&mut value)
+        self.canonical(false, EVENT_SIGNATURE_PREFIX).unwrap_or_else(|| {
+            let mut value = self.to_value();
+            signing_input_of(&mut value)
+        })
     }
 
     /// `"sha256:" + hex(SHA-256(JCS(event)))`, signature included: the next event's `prev`.
     pub fn digest(&self) -> String {
-        canonical::digest_value(&self.to_value())
+        match self.canonical(true, b"") {
+            Some(bytes) => canonical::sha256_tagged(&bytes),
+            None => canonical::digest_value(&self.to_value()),
+        }
+    }
+
+    /// `prefix` ‖ JCS(event), written field by field in JCS member order without building a JSON value; `None`
+    /// when `seq` or a number in `data` is outside the safe-integer range (callers then take the general path).
+    fn canonical(&self, with_signature: bool, prefix: &[u8]) -> Option<Vec<u8>> {
+        use canonical::{write_jcs, write_jcs_str};
+        if self.seq > canonical::MAX_SAFE_INTEGER {
+            return None;
+        }
+        let mut out = Vec::with_capacity(prefix.len() + 512);
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(b"{\"at\":");
+        write_jcs_str(&self.at, &mut out);
+        out.extend_from_slice(b",\"data\":");
+        if !write_jcs(&self.data, &mut out) {
+            return None;
+        }
+        out.extend_from_slice(b",\"document_id\":");
+        write_jcs_str(&self.document_id, &mut out);
+        out.extend_from_slice(b",\"kind\":");
+        write_jcs_str(self.kind.as_str(), &mut out);
+        out.extend_from_slice(b",\"note_digest\":");
+        write_jcs_str(&self.note_digest, &mut out);
+        out.extend_from_slice(b",\"prev\":");
+        match &self.prev {
+            Some(p) => write_jcs_str(p, &mut out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"role\":");
+        write_jcs_str(self.role.as_str(), &mut out);
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        if with_signature {
+            out.extend_from_slice(b",\"signature\":");
+            write_jcs_str(&self.signature, &mut out);
+        }
+        out.extend_from_slice(b",\"signer\":{\"alg\":");
+        write_jcs_str(&self.signer.alg, &mut out);
+        out.extend_from_slice(b",\"public_key\":");
+        write_jcs_str(&self.signer.public_key, &mut out);
+        out.extend_from_slice(b"}}");
+        Some(out)
     }
 }
 

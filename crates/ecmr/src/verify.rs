@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::canonical::{self, escape_segment};
-use crate::document::{Document, Event, EventData, EventKind, ParseError, Role, signing_input_of};
+use crate::document::{Document, Event, EventData, EventKind, ParseError, Role};
 use crate::keys::{ALG_ED25519, KeyId, PublicKey, TrustStore, decode_b64url};
 use crate::lifecycle::{self, LifecycleError, State};
 use crate::model::ConsignmentNote;
@@ -469,6 +469,8 @@ struct Chain {
     note: Value,
     note_digest: String,
     open_reservations: BTreeSet<u64>,
+    /// Signer keys already decoded in this document (decoding a point costs about a fifth of a verification).
+    keys: Vec<(String, PublicKey)>,
 }
 
 fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
@@ -555,7 +557,17 @@ impl Chain {
             note: doc.note.clone(),
             note_digest: canonical::digest_value(&doc.note),
             open_reservations: BTreeSet::new(),
+            keys: Vec::new(),
         }
+    }
+
+    fn public_key(&mut self, text: &str) -> Result<PublicKey, crate::keys::KeyError> {
+        if let Some((_, pk)) = self.keys.iter().find(|(t, _)| t == text) {
+            return Ok(*pk);
+        }
+        let pk = PublicKey::from_b64url(text)?;
+        self.keys.push((text.to_owned(), pk));
+        Ok(pk)
     }
 
     /// Checks the event at position `index` and advances. Returns its report and its failures.
@@ -585,15 +597,14 @@ impl Chain {
         }
 
         // Signature.
-        let mut value = ev.to_value();
-        let event_digest = canonical::digest_value(&value);
-        let message = signing_input_of(&mut value);
+        let event_digest = ev.digest();
+        let message = ev.signing_input();
         let mut signature_ok = false;
         let mut key = None;
         if ev.signer.alg != ALG_ED25519 {
             fail(FailureKind::UnsupportedAlgorithm { found: ev.signer.alg.clone() });
         } else {
-            match PublicKey::from_b64url(&ev.signer.public_key) {
+            match self.public_key(&ev.signer.public_key) {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
                 Ok(pk) if pk.is_weak() => {
                     key = Some(pk);
