@@ -117,7 +117,9 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
         Err(self.0.fail(
             StrictJsonErrorKind::Float,
-            format!("number {v} has a fraction or exponent; signed JSON carries decimals as strings (\"1250.500\")"),
+            format!(
+                "number {v} is not an exact integer (fraction, exponent or -0); signed JSON carries decimals as strings (\"1250.500\")"
+            ),
         ))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {

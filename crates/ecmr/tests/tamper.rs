@@ -213,3 +213,11 @@ fn merge_patch_follows_rfc7396_examples() {
         assert_eq!(t, expected, "{target} + {patch}");
     }
 }
+
+#[test]
+fn negative_zero_and_exponents() {
+    for text in [&b"{\"n\":-0}"[..], b"{\"n\":-0.0}", b"{\"n\":1e3}", b"{\"n\":1E+2}", b"{\"n\":0.5}"] {
+        let err = canonical::parse_strict(text, 64).expect_err("float");
+        assert_eq!(err.kind, canonical::StrictJsonErrorKind::Float);
+    }
+}
