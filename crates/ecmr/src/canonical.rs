@@ -282,11 +282,7 @@ pub fn check_value(value: &Value) -> Result<(), StrictJsonError> {
 /// the result is empty, which matches no digest or signature.
 pub fn jcs(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    if write_jcs(value, &mut out) {
-        out
-    } else {
-        serde_json_canonicalizer::to_vec(value).unwrap_or_default()
-    }
+    if write_jcs(value, &mut out) { out } else { serde_json_canonicalizer::to_vec(value).unwrap_or_default() }
 }
 
 /// Appends the JCS form of an integer-only value to `out`; `false` (with `out` in an unspecified state) when the
