@@ -5,6 +5,7 @@
 //! ±(2⁵³−1), and objects that repeat a key. The error names the place by JSON pointer. A size cap is checked before
 //! any parsing.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
@@ -188,26 +189,149 @@ pub(crate) fn escape_segment(seg: &str) -> String {
 /// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::DuplicateKey, "/a"));
 /// ```
 pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
+    let text = prelude(bytes, max)?;
+    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| ctx.error(&e))
+}
+
+/// Checks JSON bytes by the same rules as [`parse_strict`] without building a value (a fast first pass before a
+/// typed parse).
+///
+/// # Errors
+/// As [`parse_strict`].
+pub fn check_strict(bytes: &[u8], max: usize) -> Result<(), StrictJsonError> {
+    let text = prelude(bytes, max)?;
+    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = Check(&ctx).deserialize(&mut de).and_then(|()| de.end());
+    result.map_err(|e| ctx.error(&e))
+}
+
+fn prelude(bytes: &[u8], max: usize) -> Result<&str, StrictJsonError> {
     if bytes.len() > max {
         return Err(StrictJsonError::whole(
             StrictJsonErrorKind::TooLarge,
             format!("input is {} bytes, more than the {max} bytes allowed", bytes.len()),
         ));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| StrictJsonError::whole(StrictJsonErrorKind::NotUtf8, format!("input is not UTF-8: {e}")))?;
-    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    result.map_err(|e| {
-        let segments = ctx.unwind.take();
+    std::str::from_utf8(bytes)
+        .map_err(|e| StrictJsonError::whole(StrictJsonErrorKind::NotUtf8, format!("input is not UTF-8: {e}")))
+}
+
+impl Ctx {
+    fn error(&self, e: &serde_json::Error) -> StrictJsonError {
+        let segments = self.unwind.take();
         let pointer: String = segments.iter().rev().map(|s| format!("/{}", escape_segment(s))).collect();
-        let (kind, message) = match ctx.fault.take() {
+        let (kind, message) = match self.fault.take() {
             Some((kind, message)) => (kind, message),
             None => (StrictJsonErrorKind::Syntax, strip_position(&e.to_string())),
         };
         StrictJsonError { kind, pointer, line: e.line(), column: e.column(), message }
-    })
+    }
+}
+
+/// The checking-only twin of [`Seed`]: same rules, no value built; member names are borrowed where possible.
+#[derive(Clone, Copy)]
+struct Check<'c>(&'c Ctx);
+
+impl<'de> DeserializeSeed<'de> for Check<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+impl<'de> Visitor<'de> for Check<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        Seed(self.0).visit_u64(v).map(drop)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        Seed(self.0).visit_i64(v).map(drop)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        Seed(self.0).visit_f64(v).map(drop)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        loop {
+            match seq.next_element_seed(self) {
+                Ok(Some(())) => index += 1,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    self.0.unwind.borrow_mut().push(index.to_string());
+                    return Err(e);
+                }
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Linear search while the object is small; a hash set beyond, so that huge objects stay linear-time.
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let mut set: Option<std::collections::HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let repeated = match &mut set {
+                Some(set) => !set.insert(key.clone()),
+                None => keys.contains(&key),
+            };
+            if repeated {
+                let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
+                self.0.unwind.borrow_mut().push(key.into_owned());
+                return Err(err);
+            }
+            if let Err(e) = map.next_value_seed(self) {
+                self.0.unwind.borrow_mut().push(key.into_owned());
+                return Err(e);
+            }
+            if set.is_none() {
+                keys.push(key);
+                if keys.len() > 16 {
+                    set = Some(keys.drain(..).collect());
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn strip_position(msg: &str) -> String {

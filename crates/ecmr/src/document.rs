@@ -467,8 +467,30 @@ impl Document {
     /// # Errors
     /// [`ParseError`] naming the problem and where.
     pub fn from_slice(bytes: &[u8]) -> Result<Document, ParseError> {
-        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
-        Self::from_value(value)
+        canonical::check_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        // `check_strict` has already refused trailing bytes.
+        let parsed: Result<Document, _> = serde_path_to_error::deserialize(&mut de);
+        match parsed {
+            Ok(doc) if doc.format == FORMAT => Ok(doc),
+            Ok(doc) => Err(ParseError::UnknownFormat(Some(doc.format))),
+            Err(e) => {
+                // A wrong format explains a wrong shape; report it first.
+                #[derive(Deserialize)]
+                struct Probe {
+                    format: Option<Value>,
+                }
+                match serde_json::from_slice::<Probe>(bytes).ok().and_then(|p| p.format) {
+                    Some(Value::String(f)) if f == FORMAT => {}
+                    Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f))),
+                    _ => return Err(ParseError::UnknownFormat(None)),
+                }
+                Err(ParseError::Shape {
+                    pointer: path_pointer(e.path()),
+                    message: strip_position(&e.inner().to_string()),
+                })
+            }
+        }
     }
 
     /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`].
@@ -517,6 +539,29 @@ impl Document {
     /// Pretty-printed JSON of the document (for files people read; the signatures do not depend on layout).
     pub fn to_string_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for seg in path.iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&canonical::escape_segment(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
+        None => msg.to_owned(),
     }
 }
 

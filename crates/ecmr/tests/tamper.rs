@@ -83,6 +83,16 @@ proptest! {
     }
 
     #[test]
+    fn check_strict_agrees_with_parse_strict(v in json_value(), pos in any::<prop::sample::Index>(), new in prop::sample::select(b"{}[],:\"0.5e-a ".to_vec())) {
+        let mut text = serde_json::to_vec(&v).expect("json");
+        let i = pos.index(text.len());
+        text[i] = new;
+        let parsed = canonical::parse_strict(&text, MAX_DOCUMENT_BYTES).err().map(|e| (e.kind, e.pointer));
+        let checked = canonical::check_strict(&text, MAX_DOCUMENT_BYTES).err().map(|e| (e.kind, e.pointer));
+        prop_assert_eq!(parsed, checked);
+    }
+
+    #[test]
     fn fast_jcs_matches_the_reference_canonicaliser(v in json_value()) {
         let reference = serde_json_canonicalizer::to_vec(&v).expect("canonicalises");
         prop_assert_eq!(String::from_utf8(canonical::jcs(&v)).expect("utf8"), String::from_utf8(reference).expect("utf8"));
@@ -175,6 +185,8 @@ fn strict_parser_names_the_place() {
     for (text, pointer) in cases {
         let err = canonical::parse_strict(text, 1024).expect_err("refused");
         assert_eq!(err.pointer, *pointer, "{err}");
+        let err = canonical::check_strict(text, 1024).expect_err("refused");
+        assert_eq!(err.pointer, *pointer, "{err}");
     }
     assert!(canonical::parse_strict(br#"{"n":9007199254740991}"#, 1024).is_ok());
     let err = canonical::parse_strict(&[b' '; 2048], 1024).expect_err("too large");
@@ -183,6 +195,10 @@ fn strict_parser_names_the_place() {
     assert_eq!(err.kind, canonical::StrictJsonErrorKind::NotUtf8);
     let err = canonical::parse_strict(b"{\"a\":", 1024).expect_err("syntax");
     assert_eq!(err.kind, canonical::StrictJsonErrorKind::Syntax);
+    let many: String = (0..100).map(|i| format!("\"k{i}\":{i},")).collect();
+    let text = format!("{{{many}\"k42\":0}}");
+    let err = canonical::check_strict(text.as_bytes(), 1 << 20).expect_err("duplicate in a large object");
+    assert_eq!((err.kind, err.pointer.as_str()), (canonical::StrictJsonErrorKind::DuplicateKey, "/k42"));
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     assert!(canonical::parse_strict(deep.as_bytes(), 4096).is_err(), "nesting is bounded");
 }
