@@ -467,8 +467,30 @@ impl Document {
     /// # Errors
     /// [`ParseError`] naming the problem and where.
     pub fn from_slice(bytes: &[u8]) -> Result<Document, ParseError> {
-        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
-        Self::from_value(value)
+        canonical::check_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        // `check_strict` has already refused trailing bytes.
+        let parsed: Result<Document, _> = serde_path_to_error::deserialize(&mut de);
+        match parsed {
+            Ok(doc) if doc.format == FORMAT => Ok(doc),
+            Ok(doc) => Err(ParseError::UnknownFormat(Some(doc.format))),
+            Err(e) => {
+                // A wrong format explains a wrong shape; report it first.
+                #[derive(Deserialize)]
+                struct Probe {
+                    format: Option<Value>,
+                }
+                match serde_json::from_slice::<Probe>(bytes).ok().and_then(|p| p.format) {
+                    Some(Value::String(f)) if f == FORMAT => {}
+                    Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f))),
+                    _ => return Err(ParseError::UnknownFormat(None)),
+                }
+                Err(ParseError::Shape {
+                    pointer: path_pointer(e.path()),
+                    message: strip_position(&e.inner().to_string()),
+                })
+            }
+        }
     }
 
     /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`].
@@ -481,7 +503,13 @@ impl Document {
             Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f.clone()))),
             _ => return Err(ParseError::UnknownFormat(None)),
         }
-        let doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
+        // The note is taken out as it is rather than rebuilt by the deserialiser.
+        let mut value = value;
+        let note = match &mut value {
+            Value::Object(map) => map.insert("note".to_owned(), Value::Null),
+            _ => None,
+        };
+        let mut doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
             let mut pointer = String::new();
             for seg in e.path().iter() {
                 use serde_path_to_error::Segment;
@@ -496,6 +524,10 @@ impl Document {
             }
             ParseError::Shape { pointer, message: e.inner().to_string() }
         })?;
+        match note {
+            Some(note) => doc.note = note,
+            None => return Err(ParseError::Shape { pointer: String::new(), message: "missing field `note`".into() }),
+        }
         Ok(doc)
     }
 
@@ -510,6 +542,29 @@ impl Document {
     }
 }
 
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for seg in path.iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&canonical::escape_segment(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
 impl Event {
     /// The JSON value of the whole event (signature included).
     pub fn to_value(&self) -> Value {
@@ -518,13 +573,60 @@ impl Event {
 
     /// The bytes the signature covers: `"ecmr-event/1\n"` ‖ JCS(event without `signature`).
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut value = self.to_value();
-        signing_input_of(&mut value)
+        self.canonical(false, EVENT_SIGNATURE_PREFIX).unwrap_or_else(|| {
+            let mut value = self.to_value();
+            signing_input_of(&mut value)
+        })
     }
 
     /// `"sha256:" + hex(SHA-256(JCS(event)))`, signature included: the next event's `prev`.
     pub fn digest(&self) -> String {
-        canonical::digest_value(&self.to_value())
+        match self.canonical(true, b"") {
+            Some(bytes) => canonical::sha256_tagged(&bytes),
+            None => canonical::digest_value(&self.to_value()),
+        }
+    }
+
+    /// `prefix` ‖ JCS(event), written field by field in JCS member order without building a JSON value; `None`
+    /// when `seq` or a number in `data` is outside the safe-integer range (callers then take the general path).
+    fn canonical(&self, with_signature: bool, prefix: &[u8]) -> Option<Vec<u8>> {
+        use canonical::{write_jcs, write_jcs_str};
+        if self.seq > canonical::MAX_SAFE_INTEGER {
+            return None;
+        }
+        let mut out = Vec::with_capacity(prefix.len() + 512);
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(b"{\"at\":");
+        write_jcs_str(&self.at, &mut out);
+        out.extend_from_slice(b",\"data\":");
+        if !write_jcs(&self.data, &mut out) {
+            return None;
+        }
+        out.extend_from_slice(b",\"document_id\":");
+        write_jcs_str(&self.document_id, &mut out);
+        out.extend_from_slice(b",\"kind\":");
+        write_jcs_str(self.kind.as_str(), &mut out);
+        out.extend_from_slice(b",\"note_digest\":");
+        write_jcs_str(&self.note_digest, &mut out);
+        out.extend_from_slice(b",\"prev\":");
+        match &self.prev {
+            Some(p) => write_jcs_str(p, &mut out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"role\":");
+        write_jcs_str(self.role.as_str(), &mut out);
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        if with_signature {
+            out.extend_from_slice(b",\"signature\":");
+            write_jcs_str(&self.signature, &mut out);
+        }
+        out.extend_from_slice(b",\"signer\":{\"alg\":");
+        write_jcs_str(&self.signer.alg, &mut out);
+        out.extend_from_slice(b",\"public_key\":");
+        write_jcs_str(&self.signer.public_key, &mut out);
+        out.extend_from_slice(b"}}");
+        Some(out)
     }
 }
 

@@ -83,6 +83,38 @@ proptest! {
     }
 
     #[test]
+    fn check_strict_agrees_with_parse_strict(v in json_value(), pos in any::<prop::sample::Index>(), new in prop::sample::select(b"{}[],:\"0.5e-a ".to_vec())) {
+        let mut text = serde_json::to_vec(&v).expect("json");
+        let i = pos.index(text.len());
+        text[i] = new;
+        let parsed = canonical::parse_strict(&text, MAX_DOCUMENT_BYTES).err().map(|e| (e.kind, e.pointer));
+        let checked = canonical::check_strict(&text, MAX_DOCUMENT_BYTES).err().map(|e| (e.kind, e.pointer));
+        prop_assert_eq!(parsed, checked);
+    }
+
+    #[test]
+    fn fast_jcs_matches_the_reference_canonicaliser(v in json_value()) {
+        let reference = serde_json_canonicalizer::to_vec(&v).expect("canonicalises");
+        prop_assert_eq!(String::from_utf8(canonical::jcs(&v)).expect("utf8"), String::from_utf8(reference).expect("utf8"));
+    }
+
+    #[test]
+    fn event_canonical_form_matches_the_reference(data in json_value(), seq in 0u64..(1 << 53), sig in "[A-Za-z0-9_\\-\"\\\\\\x00-\\x1f]{0,90}") {
+        let doc = Document::from_slice(document()).expect("parses");
+        let mut ev = doc.events[1].clone();
+        ev.data = data;
+        ev.seq = seq;
+        ev.signature = sig;
+        let mut value = serde_json::to_value(&ev).expect("json");
+        let whole = serde_json_canonicalizer::to_vec(&value).expect("jcs");
+        prop_assert_eq!(ev.digest(), canonical::sha256_tagged(&whole));
+        if let Value::Object(m) = &mut value { m.remove("signature"); }
+        let mut input = b"ecmr-event/1\n".to_vec();
+        input.extend(serde_json_canonicalizer::to_vec(&value).expect("jcs"));
+        prop_assert_eq!(ev.signing_input(), input);
+    }
+
+    #[test]
     fn merge_patch_with_itself_is_idempotent(target in json_value(), patch in json_value()) {
         let mut once = target.clone();
         canonical::merge_patch(&mut once, &patch);
@@ -92,17 +124,21 @@ proptest! {
     }
 }
 
+/// Strings with what JCS treats specially: escapes, control characters, non-ASCII, characters from U+E000 and
+/// beyond the BMP (where UTF-16 order differs from code-point order).
+const STRING: &str = "[a-cA\\-_0-9 \"\\\\\\x00-\\x1f\\x7fé€\u{e000}\u{ffee}😀\u{10000}\u{2028}]{0,6}";
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(Value::from),
-        "[a-z0-9 é€\"\\\\]{0,8}".prop_map(Value::String),
+        STRING.prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map("[a-e]{1,3}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(STRING, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -149,6 +185,8 @@ fn strict_parser_names_the_place() {
     for (text, pointer) in cases {
         let err = canonical::parse_strict(text, 1024).expect_err("refused");
         assert_eq!(err.pointer, *pointer, "{err}");
+        let err = canonical::check_strict(text, 1024).expect_err("refused");
+        assert_eq!(err.pointer, *pointer, "{err}");
     }
     assert!(canonical::parse_strict(br#"{"n":9007199254740991}"#, 1024).is_ok());
     let err = canonical::parse_strict(&[b' '; 2048], 1024).expect_err("too large");
@@ -157,6 +195,10 @@ fn strict_parser_names_the_place() {
     assert_eq!(err.kind, canonical::StrictJsonErrorKind::NotUtf8);
     let err = canonical::parse_strict(b"{\"a\":", 1024).expect_err("syntax");
     assert_eq!(err.kind, canonical::StrictJsonErrorKind::Syntax);
+    let many: String = (0..100).map(|i| format!("\"k{i}\":{i},")).collect();
+    let text = format!("{{{many}\"k42\":0}}");
+    let err = canonical::check_strict(text.as_bytes(), 1 << 20).expect_err("duplicate in a large object");
+    assert_eq!((err.kind, err.pointer.as_str()), (canonical::StrictJsonErrorKind::DuplicateKey, "/k42"));
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     assert!(canonical::parse_strict(deep.as_bytes(), 4096).is_err(), "nesting is bounded");
 }
@@ -185,5 +227,13 @@ fn merge_patch_follows_rfc7396_examples() {
         let mut t = target.clone();
         canonical::merge_patch(&mut t, &patch);
         assert_eq!(t, expected, "{target} + {patch}");
+    }
+}
+
+#[test]
+fn negative_zero_and_exponents() {
+    for text in [&b"{\"n\":-0}"[..], b"{\"n\":-0.0}", b"{\"n\":1e3}", b"{\"n\":1E+2}", b"{\"n\":0.5}"] {
+        let err = canonical::parse_strict(text, 64).expect_err("float");
+        assert_eq!(err.kind, canonical::StrictJsonErrorKind::Float);
     }
 }

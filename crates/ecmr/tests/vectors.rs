@@ -27,7 +27,8 @@ struct Keys {
     stranger: FileKey,
 }
 
-/// The fixed test keys: seeds of 32 equal bytes (01 sender, 02 carrier, 03 consignee, 09 a stranger).
+/// The fixed test keys: seeds of 32 equal bytes (01 sender, 02 carrier, 03 consignee, 04, 05 …
+/// successive carriers in order, 09 a stranger).
 fn keys() -> Keys {
     Keys {
         sender: FileKey::from_seed(&[1; 32]),
@@ -62,12 +63,15 @@ fn example_notes() -> Vec<(String, Value)> {
     paths.sort();
     for path in paths {
         let text = std::fs::read_to_string(&path).expect("read example");
-        // Only examples that are valid consignment notes (not signed documents or deliberately broken notes).
-        let Ok(note) = ecmr::json::from_str(&text) else { continue };
-        if !ecmr::validate::validate(&note).is_valid() {
+        let value = canonical::parse_strict(text.as_bytes(), canonical::MAX_DOCUMENT_BYTES)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Signed documents among the examples are not notes.
+        if value.get("format").is_some() {
             continue;
         }
-        let Ok(value) = canonical::parse_strict(text.as_bytes(), canonical::MAX_DOCUMENT_BYTES) else { continue };
+        let note = ecmr::json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let report = ecmr::validate::validate(&note);
+        assert!(report.is_valid(), "{}: {:?}", path.display(), report.errors().collect::<Vec<_>>());
         let stem = path.file_stem().and_then(|s| s.to_str()).expect("file name").to_owned();
         out.push((stem, value));
     }
@@ -79,7 +83,18 @@ fn typed(note: &Value) -> ConsignmentNote {
 }
 
 /// issue → take-over with a reservation and a check result → acceptance → amendment → delivery.
-fn complete(name: &str, note: Value, k: &Keys) -> Document {
+fn complete(name: &str, mut note: Value, k: &Keys) -> Document {
+    // Successive carrier i signs with the seed 04 + i; keys the example pins for them are replaced by those.
+    let successive: Vec<FileKey> = (0..typed(&note).successive_carriers.len())
+        .map(|i| FileKey::from_seed(&[4 + u8::try_from(i).expect("few carriers"); 32]))
+        .collect();
+    if let Some(carriers) = note.get_mut("successive_carriers").and_then(Value::as_array_mut) {
+        for (c, key) in carriers.iter_mut().zip(&successive) {
+            if c.get("public_keys").is_some() {
+                c["public_keys"] = json!([key.public_key().to_b64url()]);
+            }
+        }
+    }
     let n = typed(&note);
     let disposal = if n.consignee_has_right_of_disposal { &k.consignee } else { &k.sender };
     let doc = ecmr::sign::issue_value(id_for(name), note, at("2026-11-27T15:00:00Z"), &k.sender).expect("issue");
@@ -111,6 +126,21 @@ fn complete(name: &str, note: Value, k: &Keys) -> Document {
             disposal,
         )
         .expect("amend");
+    // Art. 34: each successive carrier named in the note takes over in turn.
+    let mut doc = doc;
+    for (i, key) in successive.iter().enumerate() {
+        doc = doc
+            .hand_over(
+                ecmr::document::HandOver {
+                    place: n.delivery.location.clone(),
+                    time: n.taking_over.date,
+                    reservations: vec![],
+                },
+                at(&format!("2026-11-28T08:{:02}:00Z", i * 10)),
+                key,
+            )
+            .expect("hand over");
+    }
     let doc = doc
         .deliver(
             Deliver { place: n.delivery.location.clone(), time: delivery_time(&n), reservations: vec![] },
@@ -191,7 +221,7 @@ fn generate() -> BTreeMap<String, Value> {
         out.insert(
             format!("complete-{name}.json"),
             json!({
-                "description": format!("examples/{name}.json issued, taken over with a reservation and a check result, reservation accepted, amended, delivered"),
+                "description": format!("examples/{name}.json issued, taken over with a reservation and a check result, reservation accepted, amended, handed over to each successive carrier (any keys the example pins for them replaced by the test keys), delivered"),
                 "expect": "valid",
                 "state": "delivered",
                 "document": doc,
