@@ -90,6 +90,29 @@ fn help_lists_every_command_and_option() {
     ecmr().args(["verify", "--help"]).assert().success().stdout(contains("--trust").and(contains("--json")));
     ecmr().args(["render", "--help"]).assert().success().stdout(contains("--lang").and(contains("pdf")));
     ecmr().args(["key", "generate", "--help"]).assert().success().stdout(contains("--force"));
+    // Every command has its own complete help.
+    for c in [
+        &["key", "generate"][..],
+        &["key", "show"],
+        &["validate"],
+        &["convert"],
+        &["issue"],
+        &["take-over"],
+        &["accept-reservations"],
+        &["amend"],
+        &["hand-over"],
+        &["deliver"],
+        &["refuse"],
+        &["cancel"],
+        &["verify"],
+        &["render"],
+        &["import"],
+    ] {
+        let out = ecmr().args(c).arg("--help").assert().success().get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Usage: ecmr"), "{c:?}: {text}");
+        assert!(text.contains("Options:") && text.contains("--help"), "{c:?}: {text}");
+    }
 }
 
 #[test]
@@ -572,4 +595,99 @@ fn import_draws_a_progress_bar_on_a_terminal() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains('█') || text.contains('░'), "no progress bar drawn:\n{text}");
     assert!(text.contains("imported 3 of 4 files"));
+}
+
+/// Writes the key with a 32-byte seed of `byte` (the test vectors' parties: 01 sender, 02 carrier, 03 consignee,
+/// 04, 05 … successive carriers).
+fn seed_key(dir: &Path, name: &str, byte: u8) {
+    let pem = ecmr::keys::FileKey::from_seed(&[byte; 32]).to_pkcs8_pem().unwrap();
+    std::fs::write(dir.join(name), pem).unwrap();
+}
+
+#[test]
+fn every_example_goes_through_its_whole_life_on_the_command_line() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 4);
+    for note in examples {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| ecmr().current_dir(dir.path()).args(args).assert();
+        for (name, byte) in [("s.pem", 1), ("c.pem", 2), ("r.pem", 3), ("k4.pem", 4), ("k5.pem", 5)] {
+            seed_key(dir.path(), name, byte);
+        }
+        let path = note.to_str().unwrap();
+        run(&["validate", path]).code(0);
+        run(&["validate", &path.replace(".json", ".xml")]).code(0);
+        // Keys an example pins for successive carriers are replaced by the test keys (seed 04 + i).
+        let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&note).unwrap()).unwrap();
+        if let Some(carriers) = value.get_mut("successive_carriers").and_then(|c| c.as_array_mut()) {
+            for (i, c) in carriers.iter_mut().enumerate() {
+                if c.get("public_keys").is_some() {
+                    let key = ecmr::keys::FileKey::from_seed(&[4 + i as u8; 32]);
+                    c["public_keys"] = serde_json::json!([ecmr::keys::Signer::public_key(&key).to_b64url()]);
+                }
+            }
+        }
+        std::fs::write(dir.path().join("n.json"), serde_json::to_string(&value).unwrap()).unwrap();
+        run(&["convert", "n.json", "--to", "xml", "-o", "n.xml"]).code(0);
+        run(&["issue", "n.xml", "--key", "s.pem", "-o", "d.json"]).code(0);
+        run(&["take-over", "d.json", "--key", "c.pem", "--reservation", "wet:rain"]).code(0);
+        run(&["accept-reservations", "d.json", "--key", "s.pem"]).code(0);
+        let parsed = ecmr::json::from_str(&std::fs::read_to_string(&note).unwrap()).unwrap();
+        std::fs::copy(data("amend-patch.json"), dir.path().join("patch.json")).unwrap();
+        let holder = if parsed.consignee_has_right_of_disposal { "r.pem" } else { "s.pem" };
+        run(&["amend", "d.json", "--key", holder, "--patch", "patch.json", "--reason", "payer changed"]).code(0);
+        for (i, _) in parsed.successive_carriers.iter().enumerate() {
+            let key = format!("k{}.pem", 4 + i);
+            run(&["hand-over", "d.json", "--key", &key, "--place", "Antwerpen,BE"]).code(0);
+        }
+        run(&["deliver", "d.json", "--key", "r.pem"]).code(0);
+        run(&["verify", "d.json"]).code(0).stdout(contains("✔ verified"));
+        run(&["render", "d.json", "--format", "html", "-o", "d.html"]).code(0);
+        let html = std::fs::read_to_string(dir.path().join("d.html")).unwrap();
+        assert!(html.contains(&parsed.number), "{} not in the HTML", parsed.number);
+    }
+}
+
+#[test]
+fn verify_answers_every_test_vector() {
+    let dir = repo().join("tests/vectors/documents");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let vector: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let bytes = match (&vector["document_text"], &vector["document"]) {
+            (serde_json::Value::String(t), _) => t.clone().into_bytes(),
+            (_, doc) => serde_json::to_vec(doc).unwrap(),
+        };
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), &bytes).unwrap();
+        let name = path.display().to_string();
+        if vector["expect"] == "valid" {
+            ecmr().arg("verify").arg(tmp.path()).assert().code(0).stdout(contains("✔ verified"));
+        } else {
+            let out = ecmr().arg("verify").arg(tmp.path()).arg("--json").assert().code(1).get_output().stdout.clone();
+            let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let failures = report["failures"].as_array().unwrap();
+            let want = &vector["expect"];
+            assert!(
+                failures.iter().any(|f| f["failure"] == want["failure"] && f["seq"] == want["seq"]),
+                "{name}: expected {want}, got {failures:?}"
+            );
+            let human = ecmr().arg("verify").arg(tmp.path()).assert().code(1).get_output().stdout.clone();
+            let human = String::from_utf8(human).unwrap();
+            if let Some(seq) = want["seq"].as_u64() {
+                assert!(
+                    human.contains(&format!("✘ event {seq} ")) || human.contains(&format!("✘ event {seq}:")),
+                    "{name}: human report does not name event {seq}:\n{human}"
+                );
+            }
+        }
+        count += 1;
+    }
+    assert!(count >= 10, "only {count} vectors");
 }
