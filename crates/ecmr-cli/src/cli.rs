@@ -217,6 +217,10 @@ pub(crate) enum KeyCommand {
         /// Print a trust-file entry for this key instead, naming the party.
         #[arg(long, value_name = "NAME")]
         trust_entry: Option<String>,
+        /// With --trust-entry: a role the key is trusted for (repeatable; default: any role). One of sender,
+        /// carrier, successive_carrier, consignee.
+        #[arg(long = "role", value_name = "ROLE", requires = "trust_entry")]
+        roles: Vec<RoleArg>,
     },
 }
 
@@ -231,6 +235,9 @@ pub(crate) struct StepArgs {
     /// Write the new document here instead of replacing DOC.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
+    /// Replace OUTPUT if it exists (DOC itself is always replaced).
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) at: AtArg,
 }
@@ -250,6 +257,33 @@ impl AtArg {
             let now = Utc::now();
             now.with_nanosecond(0).unwrap_or(now)
         })
+    }
+}
+
+/// Roles a trusted key may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub(crate) enum RoleArg {
+    /// The sender.
+    Sender,
+    /// The (first) carrier.
+    Carrier,
+    /// A successive carrier.
+    SuccessiveCarrier,
+    /// The consignee.
+    Consignee,
+}
+
+impl RoleArg {
+    /// The library's role.
+    pub(crate) fn role(self) -> ecmr::document::Role {
+        use ecmr::document::Role;
+        match self {
+            RoleArg::Sender => Role::Sender,
+            RoleArg::Carrier => Role::Carrier,
+            RoleArg::SuccessiveCarrier => Role::SuccessiveCarrier,
+            RoleArg::Consignee => Role::Consignee,
+        }
     }
 }
 
@@ -302,7 +336,9 @@ impl Lang {
 pub(crate) fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Key(KeyCommand::Generate { output, force }) => crate::keycmd::generate(output.as_deref(), force),
-        Command::Key(KeyCommand::Show { file, trust_entry }) => crate::keycmd::show(&file, trust_entry.as_deref()),
+        Command::Key(KeyCommand::Show { file, trust_entry, roles }) => {
+            crate::keycmd::show(&file, trust_entry.as_deref(), &roles)
+        }
         Command::Validate { file } => crate::notecmd::validate(&file),
         Command::Convert { file, to, output, force } => crate::notecmd::convert(&file, to, output.as_deref(), force),
         Command::Verify { doc, trust, json } => crate::verifycmd::verify(&doc, trust.as_deref(), json),

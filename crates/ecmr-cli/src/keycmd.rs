@@ -41,12 +41,16 @@ pub(crate) fn load(path: &Path) -> Result<FileKey, CliError> {
 }
 
 /// Prints the public key and key id of a key file, or a trust-file entry for it.
-pub(crate) fn show(path: &Path, trust_entry: Option<&str>) -> CliResult {
+pub(crate) fn show(path: &Path, trust_entry: Option<&str>, roles: &[crate::cli::RoleArg]) -> CliResult {
     let key = load(path)?;
     let pk = key.public_key();
     match trust_entry {
         Some(name) => {
-            let entry = serde_json::json!({ "public_key": pk.to_b64url(), "name": name });
+            let mut entry = serde_json::json!({ "public_key": pk.to_b64url(), "name": name });
+            if !roles.is_empty() {
+                let roles: Vec<&str> = roles.iter().map(|r| r.role().as_str()).collect();
+                entry["roles"] = serde_json::json!(roles);
+            }
             outln(&entry.to_string());
         }
         None => {

@@ -128,7 +128,8 @@ fn step_with(
     let key = keycmd::load(&step.key)?;
     let new = build(&doc, step.at.get(), &key)?;
     let out = step.output.as_deref().unwrap_or(&step.doc);
-    write_atomic(out, new.bytes(), true, false)?;
+    let replace = step.force || step.output.is_none() || same_file(out, &step.doc);
+    write_atomic(out, new.bytes(), replace, false)?;
     let last = new.events.last();
     outln(&format!(
         "{} event {} ({}) signed by the {}, key id {}; state {} → {}",
@@ -141,6 +142,14 @@ fn step_with(
         new.state()
     ));
     Ok(EXIT_OK)
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// A refused step, with the reason and what to do.

@@ -691,3 +691,44 @@ fn verify_answers_every_test_vector() {
     }
     assert!(count >= 10, "only {count} vectors");
 }
+
+#[test]
+fn step_output_elsewhere_and_trust_entry_roles() {
+    let s = Setup::new();
+    s.issued();
+    let before = std::fs::read(s.path("doc.json")).unwrap();
+    std::fs::write(s.path("other.json"), "keep").unwrap();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "-o", "other.json"]).code(2).stderr(contains("--force"));
+    assert_eq!(std::fs::read_to_string(s.path("other.json")).unwrap(), "keep");
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "-o", "other.json", "--force"]).success();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "-o", "new.json"]).success();
+    // DOC itself is left as it was.
+    assert_eq!(std::fs::read(s.path("doc.json")).unwrap(), before);
+    s.step(&["verify", "new.json"]).success();
+
+    let out = s
+        .step(&["key", "show", "carrier.pem", "--trust-entry", "Van Dijk", "--role", "carrier"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let entry: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(entry["roles"], serde_json::json!(["carrier"]));
+    // A key trusted only as sender does not vouch for a carrier's event.
+    let out = s
+        .step(&["key", "show", "carrier.pem", "--trust-entry", "Van Dijk", "--role", "sender"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let wrong: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let sender: serde_json::Value = serde_json::from_slice(
+        &s.step(&["key", "show", "sender.pem", "--trust-entry", "Brabant"]).success().get_output().stdout.clone(),
+    )
+    .unwrap();
+    std::fs::write(s.path("t1.json"), serde_json::json!({ "keys": [sender.clone(), entry] }).to_string()).unwrap();
+    std::fs::write(s.path("t2.json"), serde_json::json!({ "keys": [sender, wrong] }).to_string()).unwrap();
+    s.step(&["verify", "new.json", "--trust", "t1.json"]).code(0);
+    s.step(&["verify", "new.json", "--trust", "t2.json"]).code(1);
+    s.step(&["key", "show", "carrier.pem", "--role", "carrier"]).code(2);
+}

@@ -30,8 +30,9 @@ impl Matrix {
         x < self.width && y < self.width && self.dark.get(y * self.width + x).copied().unwrap_or(false)
     }
 
-    /// Text with half-block characters, two rows per line, with a 2-module quiet zone; dark modules are drawn as
-    /// spaces on a light background so the code scans from a dark-on-light print or a terminal.
+    /// Text with half-block characters, two rows per line, with a 2-module quiet zone, for a terminal with light
+    /// text on a dark background: light modules are drawn in the text colour, dark modules are left as the
+    /// background. (Most readers also take the inverse, should the terminal be dark on light.)
     pub(crate) fn to_text(&self) -> String {
         let q = 2usize;
         let n = self.width + 2 * q;
