@@ -131,15 +131,16 @@ fn step_with(
     let replace = step.force || step.output.is_none() || same_file(out, &step.doc);
     write_atomic(out, new.bytes(), replace, false)?;
     let last = new.events.last();
+    let key_id = key.public_key().key_id().to_string();
     outln(&format!(
-        "{} event {} ({}) signed by the {}, key id {}; state {} → {}",
-        new.id(),
+        "event {} {} signed by the {} (key {}…): {} → {}, written to {}",
         last.map(|e| e.seq).unwrap_or_default(),
         last.map(|e| e.kind.as_str()).unwrap_or_default(),
         last.map(|e| e.role.as_str()).unwrap_or_default(),
-        key.public_key().key_id(),
+        key_id.get(..16).unwrap_or(&key_id),
         doc.state(),
-        new.state()
+        new.state(),
+        out.display()
     ));
     Ok(EXIT_OK)
 }
