@@ -281,3 +281,50 @@ fn render_failures() {
         .stderr(contains("--force"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep");
 }
+
+#[test]
+fn long_notes_flow_over_a4_pages_and_keep_every_character() {
+    // 300 goods lines, a long special agreement and a sender named in Polish, Greek, Cyrillic and Chinese.
+    let dir = tempfile::tempdir().unwrap();
+    let mut note: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/domestic-pallets.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let item = note["goods"][0].clone();
+    note["goods"] = (0..300)
+        .map(|i| {
+            let mut g = item.clone();
+            g["marks_and_numbers"] = format!("BZ-{i:04} {}", "x".repeat(i % 50)).into();
+            g
+        })
+        .collect();
+    note["special_agreements"] = serde_json::json!(["Lorem ipsum dolor sit amet ".repeat(40)]);
+    note["sender"]["name"] = "Łódź Przewóz Ελληνικά Кириллица 中文".into();
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, serde_json::to_string(&note).unwrap()).unwrap();
+    let pdf = dir.path().join("big.pdf");
+    Command::cargo_bin("ecmr")
+        .unwrap()
+        .arg("render")
+        .arg(&path)
+        .args(["--format", "pdf", "-o"])
+        .arg(&pdf)
+        .assert()
+        .success();
+
+    let info =
+        String::from_utf8(tool("pdfinfo").args(["-f", "1", "-l", "99"]).arg(&pdf).output().unwrap().stdout).unwrap();
+    let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap();
+    assert!(pages >= 2, "{info}");
+    let sizes: Vec<&str> = info.lines().filter(|l| l.starts_with("Page") && l.contains("size:")).collect();
+    assert_eq!(sizes.len(), pages);
+    assert!(sizes.iter().all(|l| l.contains("595.28 x 841.89 pts (A4)")), "{info}");
+
+    let text = String::from_utf8(tool("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).unwrap();
+    assert_eq!(text.matches("BZ-0").count(), 300);
+    assert!(text.contains("BZ-0299"));
+    // Characters the fonts have come back as they are; those they lack print and extract as `?`.
+    assert!(text.contains("Łódź Przewóz Ελληνικά Кириллица ??"), "{text}");
+    assert!(text.contains("Lorem ipsum dolor sit amet"));
+}

@@ -15,7 +15,8 @@ const PAGE_H: f32 = 841.89;
 const MARGIN: f32 = 28.0;
 const PAD: f32 = 3.0;
 const BODY: f32 = 7.5;
-const MONO: f32 = 6.3;
+const MONO: f32 = 6.5;
+const MONO_MIN: f32 = 4.5;
 const LABEL: f32 = 6.0;
 const NUMBER: f32 = 9.0;
 const TITLE: f32 = 14.0;
@@ -86,6 +87,7 @@ struct Cell {
     number: String,
     label: String,
     face: Face,
+    size: f32,
     lines: Vec<String>,
 }
 
@@ -97,13 +99,6 @@ impl Layout {
         }
     }
 
-    fn size(f: Face) -> f32 {
-        match f {
-            Face::Sans => BODY,
-            Face::Mono => MONO,
-        }
-    }
-
     fn push(&mut self, op: Op) {
         if let Op::Text { face, text, .. } = &op {
             let font = match face {
@@ -112,7 +107,9 @@ impl Layout {
             };
             for c in text.chars() {
                 let g = font.glyph(c);
-                font.used.entry(g).or_insert(c);
+                // A character the font lacks prints as `?` and is extracted as `?`.
+                let shown = if font.face.glyph_index(c).is_some() { c } else { '?' };
+                font.used.entry(g).or_insert(shown);
             }
         }
         if let Some(p) = self.pages.last_mut() {
@@ -131,43 +128,48 @@ impl Layout {
     }
 
     /// Wraps `text` to `width` points, breaking at spaces, or anywhere in a word longer than a line. Leading
-    /// spaces (indentation) stay on the first line.
-    fn wrap(&self, face: Face, text: &str, width: f32) -> Vec<String> {
+    /// spaces (indentation) are kept on every line.
+    fn wrap(&self, face: Face, size: f32, text: &str, width: f32) -> Vec<String> {
         let font = self.font(face);
-        let size = Self::size(face);
+        let w = |s: &str| font.width(s, size);
         let indent: String = text.chars().take_while(|c| *c == ' ').collect();
+        let (indent_w, space_w) = (w(&indent), w(" "));
         let mut lines = Vec::new();
-        let mut line = indent.clone();
+        let (mut line, mut line_w) = (indent.clone(), indent_w);
         for word in text.trim_start_matches(' ').split(' ') {
-            let candidate = if line.trim().is_empty() { format!("{line}{word}") } else { format!("{line} {word}") };
-            if font.width(&candidate, size) <= width {
-                line = candidate;
+            let word_w = w(word);
+            let empty = line.len() == indent.len();
+            let added = if empty { word_w } else { space_w + word_w };
+            if line_w + added <= width {
+                if !empty {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_w += added;
                 continue;
             }
-            if !line.trim().is_empty() {
-                lines.push(std::mem::take(&mut line));
-                line = indent.clone();
+            if !empty {
+                lines.push(std::mem::replace(&mut line, indent.clone()));
+                line_w = indent_w;
             }
-            let mut piece = line.clone();
             for c in word.chars() {
-                piece.push(c);
-                if font.width(&piece, size) > width && piece.chars().count() > 1 {
-                    piece.pop();
-                    lines.push(std::mem::take(&mut piece));
-                    piece = indent.clone();
-                    piece.push(c);
+                let cw = w(c.encode_utf8(&mut [0; 4]));
+                if line_w + cw > width && line.len() > indent.len() {
+                    lines.push(std::mem::replace(&mut line, indent.clone()));
+                    line_w = indent_w;
                 }
+                line.push(c);
+                line_w += cw;
             }
-            line = piece;
         }
-        if !line.trim().is_empty() || lines.is_empty() {
+        if line.len() > indent.len() || lines.is_empty() {
             lines.push(line);
         }
         lines
     }
 
-    fn line_height(face: Face) -> f32 {
-        Self::size(face) * 1.3
+    fn line_height(size: f32) -> f32 {
+        size * 1.3
     }
 
     fn head_height() -> f32 {
@@ -176,7 +178,7 @@ impl Layout {
 
     fn cell_height(cell: &Cell, lines: usize) -> f32 {
         let head = if cell.number.is_empty() && cell.label.is_empty() { 0.0 } else { Self::head_height() };
-        PAD + head + lines as f32 * Self::line_height(cell.face) + PAD
+        PAD + head + lines as f32 * Self::line_height(cell.size) + PAD
     }
 
     /// Draws cells side by side at the top of the free space, `lines` of each from `from`.
@@ -195,8 +197,8 @@ impl Layout {
                 y -= NUMBER * 0.2;
             }
             for line in cell.lines.get(*from..*to).unwrap_or_default().to_vec() {
-                y -= Self::line_height(cell.face);
-                self.text(cell.face, Self::size(cell.face), x + PAD, y + 1.5, 0.0, &line);
+                y -= Self::line_height(cell.size);
+                self.text(cell.face, cell.size, x + PAD, y + 1.5, 0.0, &line);
             }
         }
         self.y -= height;
@@ -207,7 +209,9 @@ impl Layout {
         let full = |c: &Cell| Self::cell_height(c, c.lines.len());
         let height = cells.iter().map(full).fold(0.0, f32::max);
         let usable = PAGE_H - 2.0 * MARGIN;
-        if height > self.y - MARGIN && height <= usable {
+        // A heading with no lines of its own stays with what follows it.
+        let needed = if cells.iter().all(|c| c.lines.is_empty()) { height + 60.0 } else { height };
+        if needed > self.y - MARGIN && height <= usable {
             self.new_page();
         }
         if height <= self.y - MARGIN {
@@ -220,7 +224,7 @@ impl Layout {
             let mut from = 0;
             while from < cell.lines.len() || from == 0 {
                 let room = self.y - MARGIN - Self::cell_height(&cell, 0);
-                let fit = (room / Self::line_height(cell.face)).floor().max(0.0) as usize;
+                let fit = (room / Self::line_height(cell.size)).floor().max(0.0) as usize;
                 if fit == 0 {
                     self.new_page();
                     continue;
@@ -273,8 +277,8 @@ pub(super) fn render(r: &Rendering) -> Result<Vec<u8>, PdfError> {
         let width = PAGE_W - 2.0 * MARGIN - qr_size - 10.0;
         let mut y = top - TITLE * 1.6;
         for text in [caption.to_string(), payload.clone()] {
-            for line in l.wrap(Face::Sans, &text, width) {
-                y -= Layout::line_height(Face::Sans);
+            for line in l.wrap(Face::Sans, BODY, &text, width) {
+                y -= Layout::line_height(BODY);
                 l.text(Face::Sans, BODY, MARGIN, y, 0.2, &line);
             }
         }
@@ -294,9 +298,16 @@ pub(super) fn render(r: &Rendering) -> Result<Vec<u8>, PdfError> {
                     }
                     _ => (String::new(), s.heading.clone()),
                 };
-                let face = if s.kind == SectionKind::Goods { Face::Mono } else { Face::Sans };
-                let lines = s.lines.iter().flat_map(|line| l.wrap(face, line, width)).collect();
-                Cell { number, label, face, lines }
+                let (face, size) = if s.kind == SectionKind::Goods {
+                    // The goods table keeps its columns: shrink the type to fit the widest row, down to a limit.
+                    let widest = s.lines.iter().map(|line| l.mono.width(line, 1.0)).fold(0.0, f32::max);
+                    let size = if widest > 0.0 { (width / widest).clamp(MONO_MIN, MONO) } else { MONO };
+                    (Face::Mono, size)
+                } else {
+                    (Face::Sans, BODY)
+                };
+                let lines = s.lines.iter().flat_map(|line| l.wrap(face, size, line, width)).collect();
+                Cell { number, label, face, size, lines }
             })
             .collect();
         l.row(cells);
