@@ -732,3 +732,58 @@ fn step_output_elsewhere_and_trust_entry_roles() {
     s.step(&["verify", "new.json", "--trust", "t2.json"]).code(1);
     s.step(&["key", "show", "carrier.pem", "--role", "carrier"]).code(2);
 }
+
+/// The standard error of a failed command: exactly one line, `error: … — hint`, no panic or backtrace.
+fn one_line_error(a: assert_cmd::assert::Assert) -> String {
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    err
+}
+
+#[test]
+fn more_failing_paths_each_one_line() {
+    let s = Setup::new();
+    let err = one_line_error(s.step(&["key", "generate", "-o", "/nonexistent/dir/k.pem"]).code(2));
+    assert!(err.contains("cannot"), "{err}");
+    // Hostile XML is refused with a position.
+    std::fs::write(s.path("hostile.xml"), "<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>").unwrap();
+    s.step(&["validate", "hostile.xml"]).code(1).stdout(contains("line 1"));
+    s.step(&["convert", "hostile.xml", "--to", "json"]).code(1);
+    // Issue refuses a signed document as input.
+    s.issued();
+    let err = one_line_error(s.step(&["issue", "doc.json", "--key", "sender.pem", "-o", "again.json"]).code(1));
+    assert!(err.contains("is a signed document, not a note"), "{err}");
+    // Convert gives a document's current note, and refuses a document that does not verify.
+    let out = s.step(&["convert", "doc.json", "--to", "json"]).success().get_output().stdout.clone();
+    assert_eq!(ecmr::json::from_slice(&out).unwrap().number, "NL-2026-000123");
+    let tampered = std::fs::read_to_string(s.path("doc.json")).unwrap().replacen("Tilburg", "Tilbury", 1);
+    std::fs::write(s.path("bad.json"), tampered).unwrap();
+    let err = one_line_error(s.step(&["convert", "bad.json", "--to", "xml"]).code(1));
+    assert!(err.contains("does not verify") && err.contains("ecmr verify"), "{err}");
+    // Hand-over and refusal before take-over are refused; a bad signing time is a usage error.
+    one_line_error(s.step(&["hand-over", "doc.json", "--key", "second.pem", "--place", "Gent,BE"]).code(1));
+    one_line_error(s.step(&["refuse", "doc.json", "--key", "consignee.pem", "--reason", "late"]).code(1));
+    s.step(&["hand-over", "doc.json", "--key", "second.pem"]).code(2).stderr(contains("--place"));
+    s.step(&["cancel", "doc.json", "--key", "sender.pem", "--reason", "x", "--at", "tomorrow"]).code(2);
+    one_line_error(s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--place", "{\"city\": 1}"]).code(2));
+    // After take-over the consignee may refuse, with a reason; then nothing follows.
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem"]).success();
+    s.step(&[
+        "refuse",
+        "doc.json",
+        "--key",
+        "consignee.pem",
+        "--reason",
+        "goods spoiled",
+        "--time",
+        "2026-11-29T10:00:00+01:00",
+    ])
+    .success()
+    .stdout(contains("in_transit → refused"));
+    s.step(&["verify", "doc.json"]).success().stdout(contains("state refused"));
+    let err = one_line_error(s.step(&["deliver", "doc.json", "--key", "consignee.pem"]).code(1));
+    assert!(err.contains("follows the final state refused"), "{err}");
+    s.step(&["render", "doc.json"]).success().stdout(contains("Delivery refused").and(contains("goods spoiled")));
+}
