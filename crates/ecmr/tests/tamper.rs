@@ -242,7 +242,8 @@ fn negative_zero_and_exponents() {
 fn shape_errors_name_the_member() {
     use ecmr::document::ParseError;
     let doc: Value = serde_json::from_slice(document()).expect("json");
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Edit, &str, &str)> = vec![
         (Box::new(|d| d["extra"] = json!(1)), "/extra", "unknown field"),
         (Box::new(|d| d["events"][1]["extra"] = json!(1)), "/events/1/extra", "unknown field"),
         (Box::new(|d| d["events"][2]["signer"]["kid"] = json!("x")), "/events/2/signer/kid", "unknown field"),
