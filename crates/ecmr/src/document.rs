@@ -331,21 +331,7 @@ impl EventData {
     /// `(pointer within data, message)`.
     pub fn parse(kind: EventKind, data: &Value) -> Result<EventData, (String, String)> {
         fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let mut pointer = String::new();
-                for seg in e.path().iter() {
-                    use serde_path_to_error::Segment;
-                    match seg {
-                        Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                        Segment::Map { key } => {
-                            pointer.push('/');
-                            pointer.push_str(&canonical::escape_segment(key));
-                        }
-                        Segment::Enum { .. } | Segment::Unknown => {}
-                    }
-                }
-                (pointer, e.inner().to_string())
-            })
+            serde_path_to_error::deserialize(v).map_err(|e| (path_pointer(e.path()), e.inner().to_string()))
         }
         let data = match kind {
             EventKind::Issued => EventData::Issued(de(data)?),
@@ -467,33 +453,12 @@ impl Document {
     /// # Errors
     /// [`ParseError`] naming the problem and where.
     pub fn from_slice(bytes: &[u8]) -> Result<Document, ParseError> {
-        canonical::check_strict(bytes, MAX_DOCUMENT_BYTES)?;
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        // `check_strict` has already refused trailing bytes.
-        let parsed: Result<Document, _> = serde_path_to_error::deserialize(&mut de);
-        match parsed {
-            Ok(doc) if doc.format == FORMAT => Ok(doc),
-            Ok(doc) => Err(ParseError::UnknownFormat(Some(doc.format))),
-            Err(e) => {
-                // A wrong format explains a wrong shape; report it first.
-                #[derive(Deserialize)]
-                struct Probe {
-                    format: Option<Value>,
-                }
-                match serde_json::from_slice::<Probe>(bytes).ok().and_then(|p| p.format) {
-                    Some(Value::String(f)) if f == FORMAT => {}
-                    Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f))),
-                    _ => return Err(ParseError::UnknownFormat(None)),
-                }
-                Err(ParseError::Shape {
-                    pointer: path_pointer(e.path()),
-                    message: strip_position(&e.inner().to_string()),
-                })
-            }
-        }
+        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        Self::from_value(value)
     }
 
-    /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`].
+    /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`]. The parts of the value
+    /// are moved into the document, not copied or rebuilt.
     ///
     /// # Errors
     /// [`ParseError`].
@@ -503,32 +468,20 @@ impl Document {
             Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f.clone()))),
             _ => return Err(ParseError::UnknownFormat(None)),
         }
-        // The note is taken out as it is rather than rebuilt by the deserialiser.
-        let mut value = value;
-        let note = match &mut value {
-            Value::Object(map) => map.insert("note".to_owned(), Value::Null),
-            _ => None,
+        let mut map = Fields::new(value, String::new(), &["format", "id", "note", "events"])?;
+        let format = map.string("format")?;
+        let id = map.string("id")?;
+        let note = map.take("note")?;
+        let events = match map.take("events")? {
+            Value::Array(items) => items,
+            _ => return Err(shape("/events".into(), "invalid type: expected a sequence")),
         };
-        let mut doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
-            let mut pointer = String::new();
-            for seg in e.path().iter() {
-                use serde_path_to_error::Segment;
-                match seg {
-                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                    Segment::Map { key } => {
-                        pointer.push('/');
-                        pointer.push_str(&canonical::escape_segment(key));
-                    }
-                    Segment::Enum { .. } | Segment::Unknown => {}
-                }
-            }
-            ParseError::Shape { pointer, message: e.inner().to_string() }
-        })?;
-        match note {
-            Some(note) => doc.note = note,
-            None => return Err(ParseError::Shape { pointer: String::new(), message: "missing field `note`".into() }),
-        }
-        Ok(doc)
+        let events = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Event::from_value(v, format!("/events/{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Document { format, id, note, events })
     }
 
     /// Compact JSON bytes of the document.
@@ -558,14 +511,73 @@ fn path_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
-        None => msg.to_owned(),
+fn shape(pointer: String, message: &str) -> ParseError {
+    ParseError::Shape { pointer, message: message.to_owned() }
+}
+
+/// The members of one JSON object, taken out one by one, with unknown members refused.
+struct Fields {
+    map: serde_json::Map<String, Value>,
+    at: String,
+}
+
+impl Fields {
+    fn new(value: Value, at: String, allowed: &[&str]) -> Result<Self, ParseError> {
+        let Value::Object(map) = value else { return Err(shape(at, "invalid type: expected an object")) };
+        if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let pointer = format!("{at}/{}", canonical::escape_segment(k));
+            return Err(ParseError::Shape { pointer, message: format!("unknown field `{k}`") });
+        }
+        Ok(Fields { map, at })
+    }
+
+    fn pointer(&self, key: &str) -> String {
+        format!("{}/{key}", self.at)
+    }
+
+    fn take(&mut self, key: &str) -> Result<Value, ParseError> {
+        self.map.remove(key).ok_or_else(|| shape(self.at.clone(), &format!("missing field `{key}`")))
+    }
+
+    fn string(&mut self, key: &str) -> Result<String, ParseError> {
+        match self.take(key)? {
+            Value::String(s) => Ok(s),
+            _ => Err(shape(self.pointer(key), "invalid type: expected a string")),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, key: &str) -> Result<T, ParseError> {
+        let v = self.take(key)?;
+        serde_json::from_value(v).map_err(|e| shape(self.pointer(key), &e.to_string()))
     }
 }
 
 impl Event {
+    fn from_value(value: Value, at: String) -> Result<Event, ParseError> {
+        const FIELDS: &[&str] =
+            &["seq", "kind", "document_id", "at", "prev", "note_digest", "role", "data", "signer", "signature"];
+        let mut f = Fields::new(value, at, FIELDS)?;
+        let seq = match f.take("seq")? {
+            Value::Number(n) => n.as_u64().ok_or_else(|| shape(f.pointer("seq"), "expected a non-negative integer"))?,
+            _ => return Err(shape(f.pointer("seq"), "invalid type: expected an integer")),
+        };
+        let kind = f.parse("kind")?;
+        let document_id = f.string("document_id")?;
+        let at = f.string("at")?;
+        let prev = match f.take("prev")? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            _ => return Err(shape(f.pointer("prev"), "invalid type: expected a string or null")),
+        };
+        let note_digest = f.string("note_digest")?;
+        let role = f.parse("role")?;
+        let data = f.take("data")?;
+        let mut signer = Fields::new(f.take("signer")?, f.pointer("signer"), &["alg", "public_key"])?;
+        let signer = SignerInfo { alg: signer.string("alg")?, public_key: signer.string("public_key")? };
+        let signature = f.string("signature")?;
+        Ok(Event { seq, kind, document_id, at, prev, note_digest, role, data, signer, signature })
+    }
+
     /// The JSON value of the whole event (signature included).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)

@@ -237,3 +237,39 @@ fn negative_zero_and_exponents() {
         assert_eq!(err.kind, canonical::StrictJsonErrorKind::Float);
     }
 }
+
+#[test]
+fn shape_errors_name_the_member() {
+    use ecmr::document::ParseError;
+    let doc: Value = serde_json::from_slice(document()).expect("json");
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Edit, &str, &str)> = vec![
+        (Box::new(|d| d["extra"] = json!(1)), "/extra", "unknown field"),
+        (Box::new(|d| d["events"][1]["extra"] = json!(1)), "/events/1/extra", "unknown field"),
+        (Box::new(|d| d["events"][2]["signer"]["kid"] = json!("x")), "/events/2/signer/kid", "unknown field"),
+        (
+            Box::new(|d| _ = d["events"][1].as_object_mut().map(|m| m.remove("prev"))),
+            "/events/1",
+            "missing field `prev`",
+        ),
+        (Box::new(|d| d["events"][1]["seq"] = json!("1")), "/events/1/seq", "expected an integer"),
+        (Box::new(|d| d["events"][1]["kind"] = json!("stolen")), "/events/1/kind", "unknown variant"),
+        (Box::new(|d| d["events"][3]["role"] = json!(7)), "/events/3/role", "invalid type"),
+        (Box::new(|d| d["events"] = json!({})), "/events", "expected a sequence"),
+        (Box::new(|d| _ = d.as_object_mut().map(|m| m.remove("note"))), "", "missing field `note`"),
+    ];
+    for (edit, pointer, message) in cases {
+        let mut d = doc.clone();
+        edit(&mut d);
+        match Document::from_slice(&serde_json::to_vec(&d).expect("json")) {
+            Err(ParseError::Shape { pointer: p, message: m }) => {
+                assert_eq!(p, pointer, "{m}");
+                assert!(m.contains(message), "{pointer}: {m}");
+            }
+            other => panic!("{pointer}: {other:?}"),
+        }
+    }
+    // The serde form of the document reads the same as the strict reader.
+    let via_serde: Document = serde_json::from_slice(document()).expect("serde");
+    assert_eq!(via_serde, Document::from_slice(document()).expect("strict"));
+}
