@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ecmr::document::{Document, Role};
+use ecmr::document::{Document, EventKind, Role};
 use ecmr::keys::TrustStore;
 use ecmr::verify::{Report, Trust};
 use serde_json::Value;
@@ -47,13 +47,23 @@ pub(crate) fn verify(path: &Path, trust: Option<&Path>, json: bool) -> CliResult
     Ok(if ok { EXIT_OK } else { EXIT_INVALID })
 }
 
-/// The party named in the note for a role.
-pub(crate) fn party_name(note: Option<&Value>, role: Role) -> String {
+/// The name of the party that signed an event, as the note gives it: the sender, carrier or consignee for their
+/// roles; for a successive carrier, the one whose pinned keys hold `public_key`, else the `handover`-th (the
+/// count of hand-overs before this one), else the last.
+pub(crate) fn signer_name(note: Option<&Value>, role: Role, public_key: &str, handover: usize) -> String {
     let party = note.and_then(|n| match role {
         Role::Sender => n.get("sender"),
         Role::Carrier => n.get("carrier"),
         Role::Consignee => n.get("consignee"),
-        Role::SuccessiveCarrier => n.get("successive_carriers").and_then(|c| c.get(0)),
+        Role::SuccessiveCarrier => {
+            let carriers = n.get("successive_carriers").and_then(Value::as_array)?;
+            let pinned = carriers.iter().find(|c| {
+                c.get("public_keys")
+                    .and_then(Value::as_array)
+                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(public_key)))
+            });
+            pinned.or_else(|| carriers.get(handover)).or_else(|| carriers.last())
+        }
     });
     party.and_then(|p| p.get("name")).and_then(Value::as_str).map(crate::error::one_line).unwrap_or_default()
 }
@@ -75,7 +85,14 @@ pub(crate) fn human(report: &Report, doc: Option<&Document>, trust_required: boo
             report.failures.iter().filter(|f| f.seq == Some(ev.seq)).map(|f| f.kind.to_string()).collect();
         let untrusted = trust_required && ev.trust == Trust::NotVouched;
         let mark = if failures.is_empty() && !untrusted { "✔" } else { "✘" };
-        let who = party_name(report.note.as_ref(), ev.role);
+        let (public_key, handover) = doc
+            .map(|d| {
+                let key = d.events.get(ev.seq as usize).map(|e| e.signer.public_key.as_str()).unwrap_or_default();
+                let before = d.events.iter().take(ev.seq as usize).filter(|e| e.kind == EventKind::HandedOver).count();
+                (key, before)
+            })
+            .unwrap_or_default();
+        let who = signer_name(report.note.as_ref(), ev.role, public_key, handover);
         let key = ev.key_id.map(|k| k.to_string()).unwrap_or_else(|| "unreadable key".to_owned());
         let mut line = format!(
             "{mark} event {} {} by the {} ({who}), key {}…, {}",
@@ -125,5 +142,30 @@ fn malformed_event(f: &ecmr::verify::Failure) -> Option<u64> {
             pointer.strip_prefix("/events/")?.split('/').next()?.parse().ok()
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successive_carriers_are_named_by_pinned_key_then_by_order() {
+        let note = serde_json::json!({
+            "sender": {"name": "S"},
+            "successive_carriers": [
+                {"name": "First"},
+                {"name": "Second", "public_keys": ["KEY2"]},
+                {"name": "Third"}
+            ]
+        });
+        let n = Some(&note);
+        assert_eq!(signer_name(n, Role::Sender, "x", 0), "S");
+        assert_eq!(signer_name(n, Role::SuccessiveCarrier, "KEY2", 0), "Second");
+        assert_eq!(signer_name(n, Role::SuccessiveCarrier, "other", 0), "First");
+        assert_eq!(signer_name(n, Role::SuccessiveCarrier, "other", 2), "Third");
+        assert_eq!(signer_name(n, Role::SuccessiveCarrier, "other", 9), "Third");
+        assert_eq!(signer_name(n, Role::Consignee, "x", 0), "");
+        assert_eq!(signer_name(None, Role::Carrier, "x", 0), "");
     }
 }

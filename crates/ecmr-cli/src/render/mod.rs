@@ -12,7 +12,7 @@ mod words;
 use std::path::Path;
 
 use ecmr::ConsignmentNote;
-use ecmr::document::{Document, EventData, EventKind, Role};
+use ecmr::document::{Document, EventData, EventKind};
 use ecmr::render::Labels;
 use ecmr::verify::Verified;
 
@@ -194,20 +194,15 @@ pub(crate) fn of_document(doc: &Verified<Document>, lang: Lang) -> Result<Render
     let mut r = of_note(&note, lang);
     let events: Vec<(&ecmr::document::Event, Option<EventData>)> =
         doc.events.iter().map(|e| (e, EventData::parse(e.kind, &e.data).ok())).collect();
-    let name = |role: Role| -> String {
-        let p = match role {
-            Role::Sender => Some(&note.sender),
-            Role::Carrier => Some(&note.carrier),
-            Role::Consignee => Some(&note.consignee),
-            Role::SuccessiveCarrier => note.successive_carriers.first(),
-        };
-        p.map(|p| one_line(&p.name)).unwrap_or_default()
-    };
+    let current = doc.current_note();
     let signature = |e: &ecmr::document::Event| -> String {
         let key = ecmr::keys::PublicKey::from_b64url(&e.signer.public_key)
             .map(|k| k.key_id().to_string())
             .unwrap_or_default();
-        format!("{} — {} {} — {} {}", name(e.role), w.signed_at, one_line(&e.at), w.key_id, key)
+        let before =
+            doc.events.iter().take_while(|x| x.seq < e.seq).filter(|x| x.kind == EventKind::HandedOver).count();
+        let name = crate::verifycmd::signer_name(Some(current), e.role, &e.signer.public_key, before);
+        format!("{name} — {} {} — {} {}", w.signed_at, one_line(&e.at), w.key_id, key)
     };
     // Which event accepted the reservations of which.
     let mut accepted_by = std::collections::BTreeMap::new();
@@ -229,6 +224,7 @@ pub(crate) fn of_document(doc: &Verified<Document>, lang: Lang) -> Result<Render
         )
     };
 
+    let mut box17 = Vec::new();
     let mut box18 = Vec::new();
     let mut box22 = Vec::new();
     let mut box23 = Vec::new();
@@ -283,6 +279,9 @@ pub(crate) fn of_document(doc: &Verified<Document>, lang: Lang) -> Result<Render
                 if e.kind == EventKind::TakenOver {
                     box23.push(signature(e));
                     box23.extend(details.iter().take(2).cloned());
+                } else {
+                    box17.push(format!("[{}] {} — {}", e.seq, w.kind(e.kind), signature(e)));
+                    box17.extend(details.iter().take(2).map(|d| format!("    {d}")));
                 }
                 for r in &reservations {
                     box18.push(format!("[{}] {r}", e.seq));
@@ -297,6 +296,14 @@ pub(crate) fn of_document(doc: &Verified<Document>, lang: Lang) -> Result<Render
             }
             _ => {}
         }
+    }
+    if let Some(s) = r.sections.iter_mut().find(|s| s.kind == SectionKind::Box(17))
+        && !box17.is_empty()
+    {
+        if s.lines == [labels.none] {
+            s.lines.clear();
+        }
+        s.lines.extend(box17);
     }
     for (n, lines) in [(18u8, box18), (22, box22), (23, box23), (24, box24)] {
         if let Some(s) = r.sections.iter_mut().find(|s| s.kind == SectionKind::Box(n)) {
