@@ -128,6 +128,11 @@ fn step_with(
     let key = keycmd::load(&step.key)?;
     let new = build(&doc, step.at.get(), &key)?;
     let out = step.output.as_deref().unwrap_or(&step.doc);
+    // Another step may have extended the document meanwhile; its event must not be lost.
+    if crate::io::read(&step.doc)? != doc.bytes() {
+        return Err(CliError::invalid(format!("{} changed while this step was signed", step.doc.display()))
+            .hint("run the step again on the new document"));
+    }
     let replace = step.force || step.output.is_none() || same_file(out, &step.doc);
     write_atomic(out, new.bytes(), replace, false)?;
     let last = new.events.last();
