@@ -153,8 +153,8 @@ pub(crate) enum Command {
     Verify {
         /// The signed document.
         doc: PathBuf,
-        /// A trust file, `{"keys": [{"public_key": "...", "name": "...", "roles": ["carrier"]}]}`: keys not pinned
-        /// by the note must be in it.
+        /// A trust file, `{"keys": [{"public_key": "...", "name": "...", "roles": ["carrier"]}]}` (an entry may
+        /// give `"key_id"` instead of `"public_key"`; no roles: any role). Keys the note does not pin must be in it.
         #[arg(long)]
         trust: Option<PathBuf>,
         /// Print the structured report as JSON.

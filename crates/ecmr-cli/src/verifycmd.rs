@@ -3,22 +3,87 @@
 use std::path::Path;
 
 use ecmr::document::{Document, EventKind, Role};
-use ecmr::keys::TrustStore;
+use ecmr::keys::{KeyId, PublicKey, TrustStore, TrustedKey};
 use ecmr::verify::{Report, Trust};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{CliError, CliResult, EXIT_INVALID, EXIT_OK};
 use crate::io::{outln, read};
 
+/// The keys a trust file vouches for: by public key (checked by the library) or by key id alone.
+#[derive(Debug, Default)]
+pub(crate) struct TrustFile {
+    store: TrustStore,
+    by_id: Vec<(KeyId, String, Vec<Role>)>,
+}
+
+/// One entry of a trust file: a public key or a key id (or both, which must agree), the party's name and the
+/// roles the key is trusted for (none: any role).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    #[serde(default)]
+    public_key: Option<PublicKey>,
+    #[serde(default)]
+    key_id: Option<KeyId>,
+    name: String,
+    #[serde(default)]
+    roles: Vec<Role>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryList {
+    keys: Vec<Entry>,
+}
+
+impl TrustFile {
+    /// Parses the JSON form `{"keys": [{"public_key" | "key_id": "...", "name": "...", "roles": [...]}]}`.
+    pub(crate) fn from_json(text: &str) -> Result<TrustFile, String> {
+        let list: EntryList =
+            ecmr::json::from_str_limited(text, ecmr::canonical::MAX_DOCUMENT_BYTES).map_err(|e| e.to_string())?;
+        let mut out = TrustFile::default();
+        for (i, e) in list.keys.into_iter().enumerate() {
+            if e.name.trim().is_empty() {
+                return Err(format!("entry {i} has no name at /keys/{i}/name"));
+            }
+            match (e.public_key, e.key_id) {
+                (Some(pk), id) => {
+                    if id.is_some_and(|id| id != pk.key_id()) {
+                        return Err(format!("entry {i}: key_id is not the id of public_key at /keys/{i}/key_id"));
+                    }
+                    out.store.insert(TrustedKey { public_key: pk, name: e.name, roles: e.roles });
+                }
+                (None, Some(id)) => out.by_id.push((id, e.name, e.roles)),
+                (None, None) => return Err(format!("entry {i} has neither public_key nor key_id at /keys/{i}")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks the events whose key the file names by key id alone as vouched for.
+    fn vouch_by_id(&self, report: &mut Report) {
+        for ev in report.events.iter_mut().filter(|e| e.trust == Trust::NotVouched) {
+            let found = ev.key_id.and_then(|k| {
+                self.by_id.iter().find(|(id, _, roles)| *id == k && (roles.is_empty() || roles.contains(&ev.role)))
+            });
+            if let Some((_, name, _)) = found {
+                ev.trust = Trust::TrustStore { party: name.clone() };
+            }
+        }
+    }
+}
+
 /// Loads a trust file.
-pub(crate) fn load_trust(path: &Path) -> Result<TrustStore, CliError> {
+pub(crate) fn load_trust(path: &Path) -> Result<TrustFile, CliError> {
     let bytes = read(path)?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| CliError::invalid(format!("{} is not UTF-8", path.display())))?;
-    TrustStore::from_json(text).map_err(|e| {
+    TrustFile::from_json(text).map_err(|e| {
         CliError::invalid(format!("{} is not a trust file: {e}", path.display())).hint(
-            "write {\"keys\": [{\"public_key\": \"<base64url>\", \"name\": \"...\", \"roles\": [\"carrier\"]}]}; \
-             `ecmr key show KEY --trust-entry NAME` prints an entry",
+            "write {\"keys\": [{\"public_key\": \"<base64url>\" or \"key_id\": \"<hex>\", \"name\": \"...\", \
+             \"roles\": [\"carrier\"]}]}; `ecmr key show KEY --trust-entry NAME` prints an entry",
         )
     })
 }
@@ -27,7 +92,10 @@ pub(crate) fn load_trust(path: &Path) -> Result<TrustStore, CliError> {
 pub(crate) fn verify(path: &Path, trust: Option<&Path>, json: bool) -> CliResult {
     let store = trust.map(load_trust).transpose()?;
     let bytes = read(path)?;
-    let report = ecmr::verify::check(&bytes, store.as_ref());
+    let mut report = ecmr::verify::check(&bytes, store.as_ref().map(|t| &t.store));
+    if let Some(t) = &store {
+        t.vouch_by_id(&mut report);
+    }
     let doc = ecmr::document::Document::from_slice(&bytes).ok();
     let trusted = store.is_none() || report.all_trusted();
     let ok = report.valid && trusted;
@@ -148,6 +216,30 @@ fn malformed_event(f: &ecmr::verify::Failure) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trust_files_by_public_key_or_key_id() {
+        let pk = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let id = pk.parse::<PublicKey>().unwrap().key_id().to_string();
+        let t = TrustFile::from_json(&format!(
+            r#"{{"keys": [{{"public_key": "{pk}", "key_id": "{id}", "name": "A", "roles": ["sender"]}},
+                          {{"key_id": "{id}", "name": "B"}}]}}"#
+        ))
+        .unwrap();
+        assert_eq!(t.store.len(), 1);
+        assert_eq!(t.by_id.len(), 1);
+        let other = "0".repeat(64);
+        for bad in [
+            format!(r#"{{"keys": [{{"public_key": "{pk}", "key_id": "{other}", "name": "A"}}]}}"#),
+            r#"{"keys": [{"name": "A"}]}"#.to_owned(),
+            format!(r#"{{"keys": [{{"key_id": "{id}", "name": " "}}]}}"#),
+            format!(r#"{{"keys": [{{"key_id": "{id}", "name": "A", "colour": "red"}}]}}"#),
+            format!(r#"{{"keys": [{{"key_id": "{}", "name": "A"}}]}}"#, id.to_uppercase()),
+            r#"{"keys": [{"public_key": "AAAA", "name": "A"}]}"#.to_owned(),
+        ] {
+            assert!(TrustFile::from_json(&bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn successive_carriers_are_named_by_pinned_key_then_by_order() {

@@ -729,6 +729,14 @@ fn step_output_elsewhere_and_trust_entry_roles() {
     std::fs::write(s.path("t1.json"), serde_json::json!({ "keys": [sender.clone(), entry] }).to_string()).unwrap();
     std::fs::write(s.path("t2.json"), serde_json::json!({ "keys": [sender, wrong] }).to_string()).unwrap();
     s.step(&["verify", "new.json", "--trust", "t1.json"]).code(0);
+    // An entry may name the key by its id alone.
+    let id = String::from_utf8(s.step(&["key", "show", "carrier.pem"]).success().get_output().stdout.clone()).unwrap();
+    let id = id.lines().nth(1).unwrap().trim_start_matches("key id:").trim().to_owned();
+    let by_id = serde_json::json!({ "key_id": id, "name": "Van Dijk by id", "roles": ["carrier"] });
+    let t1: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(s.path("t1.json")).unwrap()).unwrap();
+    let sender_entry = t1["keys"][0].clone();
+    std::fs::write(s.path("t3.json"), serde_json::json!({ "keys": [sender_entry, by_id] }).to_string()).unwrap();
+    s.step(&["verify", "new.json", "--trust", "t3.json"]).code(0).stdout(contains("trust store: Van Dijk by id"));
     s.step(&["verify", "new.json", "--trust", "t2.json"]).code(1);
     s.step(&["key", "show", "carrier.pem", "--role", "carrier"]).code(2);
 }
