@@ -376,19 +376,27 @@ impl Verified<Document> {
         self.chain.open_reservations.iter().copied()
     }
 
-    /// Verifies `event` as the next one and returns the longer document. Used by the builders.
-    pub(crate) fn append_checked(&self, event: Event) -> Result<Verified<Document>, Vec<Failure>> {
+    /// Verifies a signed `event` (built by [`crate::sign`], or received from a party) as the next event of this
+    /// document, and returns the longer document. The events already verified are not checked again.
+    ///
+    /// The bytes of the result are the compact serialisation of the longer document.
+    ///
+    /// # Errors
+    /// [`VerifyError`] whose report lists this document's events, the new one, and the new event's failures.
+    pub fn append_event(&self, event: Event, trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
         let mut chain = self.chain.clone();
         let index = self.value.events.len() as u64;
         chain.note = self.report.note.clone();
-        let (ev_report, failures) = chain.step(index, &event, None, &self.value.note);
+        let (ev_report, failures) = chain.step(index, &event, trust, &self.value.note);
+        let mut report = self.report.clone();
+        report.events.push(ev_report);
         if !failures.is_empty() {
-            return Err(failures);
+            report.valid = false;
+            report.failures = failures;
+            return Err(VerifyError { report });
         }
         let mut doc = self.value.clone();
         doc.events.push(event);
-        let mut report = self.report.clone();
-        report.events.push(ev_report);
         report.state = chain.state;
         report.note = Some(chain.note.take().unwrap_or_else(|| self.value.note.clone()));
         let bytes = doc.to_vec();
