@@ -553,6 +553,15 @@ impl Fields {
 }
 
 impl Event {
+    /// Parses one event (for example, one a party sends to be appended) by the same strict rules as a document.
+    ///
+    /// # Errors
+    /// [`ParseError`] naming the problem and where.
+    pub fn from_slice(bytes: &[u8]) -> Result<Event, ParseError> {
+        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        Event::from_value(value, String::new())
+    }
+
     fn from_value(value: Value, at: String) -> Result<Event, ParseError> {
         const FIELDS: &[&str] =
             &["seq", "kind", "document_id", "at", "prev", "note_digest", "role", "data", "signer", "signature"];

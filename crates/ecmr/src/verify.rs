@@ -376,19 +376,27 @@ impl Verified<Document> {
         self.chain.open_reservations.iter().copied()
     }
 
-    /// Verifies `event` as the next one and returns the longer document. Used by the builders.
-    pub(crate) fn append_checked(&self, event: Event) -> Result<Verified<Document>, Vec<Failure>> {
+    /// Verifies a signed `event` (built by [`crate::sign`], or received from a party) as the next event of this
+    /// document, and returns the longer document. The events already verified are not checked again.
+    ///
+    /// The bytes of the result are the compact serialisation of the longer document.
+    ///
+    /// # Errors
+    /// [`VerifyError`] whose report lists this document's events, the new one, and the new event's failures.
+    pub fn append_event(&self, event: Event, trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
         let mut chain = self.chain.clone();
         let index = self.value.events.len() as u64;
         chain.note = self.report.note.clone();
-        let (ev_report, failures) = chain.step(index, &event, None, &self.value.note);
+        let (ev_report, failures) = chain.step(index, &event, trust, &self.value.note);
+        let mut report = self.report.clone();
+        report.events.push(ev_report);
         if !failures.is_empty() {
-            return Err(failures);
+            report.valid = false;
+            report.failures = failures;
+            return Err(VerifyError { report });
         }
         let mut doc = self.value.clone();
         doc.events.push(event);
-        let mut report = self.report.clone();
-        report.events.push(ev_report);
         report.state = chain.state;
         report.note = Some(chain.note.take().unwrap_or_else(|| self.value.note.clone()));
         let bytes = doc.to_vec();
@@ -526,7 +534,10 @@ fn cached_key(keys: &mut Vec<(String, PublicKey)>, text: &str) -> Result<PublicK
         return Ok(*pk);
     }
     let pk = PublicKey::from_b64url(text)?;
-    keys.push((text.to_owned(), pk));
+    // A document has a handful of signers; a bounded cache keeps a document with thousands of keys linear.
+    if keys.len() < 32 {
+        keys.push((text.to_owned(), pk));
+    }
     Ok(pk)
 }
 
@@ -714,10 +725,9 @@ impl Chain {
         if let Some(pk) = &key {
             let pinned = pinned_keys(current, ev.role);
             if !pinned.is_empty() {
-                let bytes = pk.to_bytes();
-                let hit = pinned.iter().any(|p| {
-                    p.as_str().and_then(|s| decode_b64url(s).ok()).is_some_and(|b| b.as_slice() == bytes.as_slice())
-                });
+                // Strict base64url gives each key one spelling, so comparing the texts compares the keys (and
+                // stays cheap however many keys a note pins).
+                let hit = pinned.iter().any(|p| p.as_str() == Some(ev.signer.public_key.as_str()));
                 if hit {
                     trust_result = Trust::Pinned;
                 } else {
