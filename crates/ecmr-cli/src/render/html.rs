@@ -21,11 +21,11 @@ fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:12px;margin:16px;color:#000}\
 header{display:flex;justify-content:space-between;align-items:flex-start;border:2px solid #000;padding:8px}\
 h1{font-size:18px;margin:0}.qr{text-align:center;max-width:240px;font-size:10px}.qr code{word-break:break-all}\
-.row{display:grid;grid-auto-flow:column;grid-auto-columns:1fr;border-left:2px solid #000;border-right:2px solid #000}\
+.row{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(0,1fr);border-left:2px solid #000;border-right:2px solid #000}\
 .row:last-of-type{border-bottom:2px solid #000}\
 .box{border-bottom:1px solid #000;border-right:1px solid #000;padding:4px 6px;min-height:3em}.box:last-child{border-right:0}\
 .box h2{font-size:10px;font-weight:normal;margin:0 0 4px;color:#333}.box h2 b{font-size:13px;color:#000;margin-right:4px}\
-.line{white-space:pre-wrap}.mono .line{font-family:'DejaVu Sans Mono',monospace;white-space:pre;overflow-x:auto}\
+.line{white-space:pre-wrap;overflow-wrap:anywhere}.mono .line{font-family:'DejaVu Sans Mono',monospace;white-space:pre;overflow-x:auto}\
 .extra h2{font-size:12px;font-weight:bold;color:#000}@media print{body{margin:0}}";
 
 fn section(s: &Section) -> String {
