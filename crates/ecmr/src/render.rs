@@ -3,8 +3,8 @@
 //! [`text`] writes the note as plain text in the order of the 24 boxes of the IRU CMR form (1976 layout), each
 //! headed with its box number and label, the goods lines of boxes 6–12 as a table, and what has no box
 //! (references, transport means, the paramount statement, other particulars) in a trailer after box 24. The
-//! words come from a [`Labels`] set, so other languages can be added as further constants; [`Labels::ENGLISH`] is
-//! the only one so far.
+//! words come from a [`Labels`] set: [`Labels::ENGLISH`] and, for the same form in other languages,
+//! [`Labels::DUTCH`], [`Labels::FRENCH`] and [`Labels::GERMAN`] ([`Labels::for_language`] picks one by language tag).
 //!
 //! Where the form has no dedicated box, particulars go where clerks usually write them: customs and other
 //! formalities, insurance instructions, declared value and special interest in box 13; special agreements, the
@@ -184,11 +184,253 @@ impl Labels {
         other_particulars: "Other particulars (Art. 6.3)",
     };
 
-    /// The labels for a language tag such as `en` or `en-GB` (only the primary language counts, any case); `None`
-    /// when there are no labels for that language yet.
+    /// Dutch (Nederlands), with the box labels of the Dutch CMR form (vrachtbrief).
+    pub const DUTCH: Labels = Labels {
+        title: "CMR VRACHTBRIEF",
+        number: "Nr.",
+        boxes: [
+            "Afzender",
+            "Geadresseerde",
+            "Plaats bestemd voor de aflevering",
+            "Plaats en datum van inontvangstneming",
+            "Bijgevoegde documenten",
+            "Merken en nummers",
+            "Aantal colli",
+            "Wijze van verpakking",
+            "Aard van de goederen",
+            "Statistisch nummer",
+            "Brutogewicht in kg",
+            "Volume in m³",
+            "Instructies van de afzender",
+            "Frankeringsvoorschriften",
+            "Rembours",
+            "Vervoerder",
+            "Opvolgende vervoerders",
+            "Voorbehoud en opmerkingen van de vervoerder",
+            "Speciale overeenkomsten",
+            "Te betalen door",
+            "Opgemaakt te/op",
+            "Handtekening afzender",
+            "Handtekening vervoerder",
+            "Goederen ontvangen",
+        ],
+        goods: "Goederen",
+        goods_columns: ["Merken", "Colli", "Verpakking", "Aard van de goederen", "Stat. nr.", "Bruto kg", "m³"],
+        quantity: "Hoeveelheid",
+        dangerous_goods: "ADR",
+        none: "(geen)",
+        not_signed: "niet ondertekend",
+        no_reservations: "(geen vermeld)",
+        date: "Datum",
+        expected_delivery: "Verwachte aflevering",
+        unlocode: "UN/LOCODE",
+        coordinates: "Coördinaten",
+        contact: "Contact",
+        public_key: "Publieke sleutel",
+        identifier_schemes: ["Btw", "EORI", "GLN", "Handelsregister", "Vervoersvergunning", "Ander id"],
+        document_reference: "ref.",
+        document_type: "soort",
+        customs: "Douane",
+        other_formalities: "Andere formaliteiten",
+        insurance: "Verzekering",
+        declared_value: "Aangegeven waarde",
+        special_interest: "Bijzonder belang bij de aflevering",
+        time_limit: "Overeengekomen termijn",
+        transhipment_prohibited: "Overlading niet toegestaan",
+        consignee_right_of_disposal: "De geadresseerde heeft vanaf het begin het beschikkingsrecht (art. 12.3)",
+        charge_kinds: ["Vrachtprijs", "Kortingen", "Bijkomende kosten", "Douanerechten", "Andere kosten"],
+        payers: ["Afzender", "Geadresseerde"],
+        trailer: "NIET IN DE VAKKEN VAN HET PAPIEREN FORMULIER",
+        references: "Referenties",
+        reference_kinds: [
+            "Order",
+            "Klant",
+            "Zending",
+            "Ref. afzender",
+            "Ref. geadresseerde",
+            "Ref. vervoerder",
+            "Andere ref.",
+        ],
+        transport: "Vervoer",
+        mode: "Vervoerswijze (VN/ECE Aanb. 19)",
+        vehicle: "Voertuig",
+        equipment: "Uitrusting",
+        carried: "Vervoert",
+        paramount_statement: "Verklaring CMR-verdrag",
+        other_particulars: "Andere nuttige gegevens (art. 6.3)",
+    };
+
+    /// French (français), with the box labels of the French CMR form (lettre de voiture).
+    pub const FRENCH: Labels = Labels {
+        title: "LETTRE DE VOITURE CMR",
+        number: "N°",
+        boxes: [
+            "Expéditeur",
+            "Destinataire",
+            "Lieu prévu pour la livraison",
+            "Lieu et date de la prise en charge",
+            "Documents annexés",
+            "Marques et numéros",
+            "Nombre des colis",
+            "Mode d'emballage",
+            "Nature de la marchandise",
+            "No statistique",
+            "Poids brut en kg",
+            "Cubage en m³",
+            "Instructions de l'expéditeur",
+            "Prescriptions d'affranchissement",
+            "Remboursement",
+            "Transporteur",
+            "Transporteurs successifs",
+            "Réserves et observations du transporteur",
+            "Conventions particulières",
+            "À payer par",
+            "Établie à/le",
+            "Signature de l'expéditeur",
+            "Signature du transporteur",
+            "Marchandises reçues",
+        ],
+        goods: "Marchandises",
+        goods_columns: ["Marques", "Colis", "Emballage", "Nature de la marchandise", "No stat.", "Brut kg", "m³"],
+        quantity: "Quantité",
+        dangerous_goods: "ADR",
+        none: "(néant)",
+        not_signed: "non signé",
+        no_reservations: "(aucune inscrite)",
+        date: "Date",
+        expected_delivery: "Livraison prévue",
+        unlocode: "UN/LOCODE",
+        coordinates: "Coordonnées",
+        contact: "Contact",
+        public_key: "Clé publique",
+        identifier_schemes: ["TVA", "EORI", "GLN", "Registre du commerce", "Licence de transport", "Autre id"],
+        document_reference: "réf.",
+        document_type: "type",
+        customs: "Douane",
+        other_formalities: "Autres formalités",
+        insurance: "Assurance",
+        declared_value: "Valeur déclarée",
+        special_interest: "Intérêt spécial à la livraison",
+        time_limit: "Délai convenu",
+        transhipment_prohibited: "Transbordement interdit",
+        consignee_right_of_disposal: "Le destinataire a le droit de disposer dès l'établissement (art. 12.3)",
+        charge_kinds: ["Prix de transport", "Réductions", "Frais accessoires", "Droits de douane", "Autres frais"],
+        payers: ["Expéditeur", "Destinataire"],
+        trailer: "HORS DES CASES DU FORMULAIRE PAPIER",
+        references: "Références",
+        reference_kinds: [
+            "Commande",
+            "Client",
+            "Envoi",
+            "Réf. expéditeur",
+            "Réf. destinataire",
+            "Réf. transporteur",
+            "Autre réf.",
+        ],
+        transport: "Transport",
+        mode: "Mode (CEE-ONU Rec. 19)",
+        vehicle: "Véhicule",
+        equipment: "Équipement",
+        carried: "Transporte",
+        paramount_statement: "Clause de soumission à la CMR",
+        other_particulars: "Autres indications utiles (art. 6.3)",
+    };
+
+    /// German (Deutsch), with the box labels of the German CMR form (Frachtbrief).
+    pub const GERMAN: Labels = Labels {
+        title: "CMR FRACHTBRIEF",
+        number: "Nr.",
+        boxes: [
+            "Absender",
+            "Empfänger",
+            "Auslieferungsort des Gutes",
+            "Ort und Tag der Übernahme des Gutes",
+            "Beigefügte Dokumente",
+            "Kennzeichen und Nummern",
+            "Anzahl der Packstücke",
+            "Art der Verpackung",
+            "Bezeichnung des Gutes",
+            "Statistiknummer",
+            "Bruttogewicht in kg",
+            "Umfang in m³",
+            "Anweisungen des Absenders",
+            "Frachtzahlungsanweisungen",
+            "Rückerstattung",
+            "Frachtführer",
+            "Nachfolgende Frachtführer",
+            "Vorbehalte und Bemerkungen der Frachtführer",
+            "Besondere Vereinbarungen",
+            "Zu zahlen vom",
+            "Ausgefertigt in/am",
+            "Unterschrift des Absenders",
+            "Unterschrift des Frachtführers",
+            "Gut empfangen",
+        ],
+        goods: "Güter",
+        goods_columns: [
+            "Kennzeichen",
+            "Packstücke",
+            "Verpackung",
+            "Bezeichnung des Gutes",
+            "Stat.-Nr.",
+            "Brutto kg",
+            "m³",
+        ],
+        quantity: "Menge",
+        dangerous_goods: "ADR",
+        none: "(keine)",
+        not_signed: "nicht unterschrieben",
+        no_reservations: "(keine eingetragen)",
+        date: "Datum",
+        expected_delivery: "Voraussichtliche Ablieferung",
+        unlocode: "UN/LOCODE",
+        coordinates: "Koordinaten",
+        contact: "Kontakt",
+        public_key: "Öffentlicher Schlüssel",
+        identifier_schemes: ["USt-IdNr.", "EORI", "GLN", "Handelsregister", "Transportlizenz", "Andere Kennung"],
+        document_reference: "Ref.",
+        document_type: "Art",
+        customs: "Zoll",
+        other_formalities: "Andere Formalitäten",
+        insurance: "Versicherung",
+        declared_value: "Angegebener Wert",
+        special_interest: "Besonderes Interesse an der Lieferung",
+        time_limit: "Vereinbarte Lieferfrist",
+        transhipment_prohibited: "Umladen nicht gestattet",
+        consignee_right_of_disposal: "Der Empfänger hat von Anfang an das Verfügungsrecht (Art. 12.3)",
+        charge_kinds: ["Fracht", "Ermäßigungen", "Zuschläge", "Zölle", "Sonstige Kosten"],
+        payers: ["Absender", "Empfänger"],
+        trailer: "NICHT IN DEN FELDERN DES PAPIERFORMULARS",
+        references: "Referenzen",
+        reference_kinds: [
+            "Auftrag",
+            "Kunde",
+            "Sendung",
+            "Ref. Absender",
+            "Ref. Empfänger",
+            "Ref. Frachtführer",
+            "Andere Ref.",
+        ],
+        transport: "Beförderung",
+        mode: "Verkehrsträger (UN/ECE Empf. 19)",
+        vehicle: "Fahrzeug",
+        equipment: "Ausrüstung",
+        carried: "Befördert",
+        paramount_statement: "Unterwerfungsklausel CMR",
+        other_particulars: "Andere nützliche Angaben (Art. 6.3)",
+    };
+
+    /// The labels for a language tag such as `en`, `nl-BE`, `fr` or `de-AT` (only the primary language counts,
+    /// any case); `None` when there are no labels for that language yet.
     pub fn for_language(tag: &str) -> Option<&'static Labels> {
-        let primary = tag.split(['-', '_']).next().unwrap_or_default();
-        if primary.eq_ignore_ascii_case("en") { Some(&Labels::ENGLISH) } else { None }
+        let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(&Labels::ENGLISH),
+            "nl" => Some(&Labels::DUTCH),
+            "fr" => Some(&Labels::FRENCH),
+            "de" => Some(&Labels::GERMAN),
+            _ => None,
+        }
     }
 
     fn scheme(&self, s: IdentifierScheme) -> &'static str {
@@ -664,7 +906,10 @@ mod tests {
     fn labels_by_language() {
         assert_eq!(Labels::for_language("en"), Some(&Labels::ENGLISH));
         assert_eq!(Labels::for_language("EN-gb"), Some(&Labels::ENGLISH));
-        assert_eq!(Labels::for_language("nl"), None);
+        assert_eq!(Labels::for_language("nl"), Some(&Labels::DUTCH));
+        assert_eq!(Labels::for_language("fr-BE"), Some(&Labels::FRENCH));
+        assert_eq!(Labels::for_language("de_AT"), Some(&Labels::GERMAN));
+        assert_eq!(Labels::for_language("es"), None);
         assert_eq!(Labels::for_language(""), None);
         assert_eq!(Labels::ENGLISH.boxes[20], "Established in/on");
     }
