@@ -97,12 +97,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod canonical;
+pub mod document;
 pub mod json;
+pub mod keys;
+pub mod lifecycle;
 pub mod model;
 pub mod render;
 pub mod schema;
+pub mod sign;
 pub mod types;
 pub mod validate;
+pub mod verify;
 pub mod xml;
 
 pub use model::*;
