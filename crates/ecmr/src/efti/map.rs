@@ -59,8 +59,14 @@ pub fn project_parts(note: &ConsignmentNote, events: &[Event]) -> Result<Consign
     push_opt(&mut c, take_over.map(|t| date_time("carrierAcceptanceDateTime", &t.time)));
     let acceptance_place = take_over.map_or(&note.taking_over.location, |t| &t.place);
     c.children.push(location("carrierAcceptanceLocation", acceptance_place));
-    for p in &note.successive_carriers {
-        c.children.push(party("connectingCarrier", p, None));
+    // The n-th hand-over is signed by the n-th successive carrier.
+    let handed: Vec<Timestamp> = events
+        .iter()
+        .filter(|e| e.kind == crate::document::EventKind::HandedOver)
+        .filter_map(|e| Timestamp::parse(&e.at).ok())
+        .collect();
+    for (i, p) in note.successive_carriers.iter().enumerate() {
+        c.children.push(party("connectingCarrier", p, handed.get(i)));
     }
     c.children.push(party("consignee", &note.consignee, delivered_at.as_ref()));
     c.children.push(location("consigneeReceiptLocation", &note.delivery.location));
@@ -418,4 +424,56 @@ fn equipment(eq: &Equipment, position: usize) -> Element {
 
 fn category(code: &str) -> Option<Element> {
     table::EQUIPMENT_CATEGORY_CODES.binary_search(&code).is_ok().then(|| text("categoryCode", code.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Dec {
+        s.parse().expect("decimal")
+    }
+
+    #[test]
+    fn decimals_keep_their_digits_within_the_xsd_limits() {
+        assert_eq!(decimal_text(dec("12480.000"), 6).as_deref(), Some("12480.000"));
+        assert_eq!(decimal_text(dec("51.29851234"), 6).as_deref(), Some("51.298512"));
+        assert_eq!(decimal_text(dec("0.0000005"), 6).as_deref(), Some("0.000000"));
+        assert_eq!(decimal_text(dec("18450.005"), 3).as_deref(), Some("18450.005"));
+        assert_eq!(decimal_text(dec("1.2345"), 3).as_deref(), Some("1.234"));
+        // 16 digits fit, 17 do not; trailing zeros are dropped before giving up.
+        assert_eq!(decimal_text(dec("1234567890.123456"), 6).as_deref(), Some("1234567890.123456"));
+        assert_eq!(decimal_text(dec("1234567890123.100000"), 6).as_deref(), Some("1234567890123.1"));
+        assert_eq!(decimal_text(dec("12345678901234567"), 6), None);
+        assert_eq!(decimal_text(dec("-5.5"), 6).as_deref(), Some("-5.5"));
+    }
+
+    #[test]
+    fn texts_are_xml_safe_and_cut_to_length() {
+        assert_eq!(limited("a\u{0}b\u{1F}c\u{FFFE}d\te", 100), "abcd\te");
+        assert_eq!(limited("Grüße 🚚 aus Köln", 7), "Grüße 🚚");
+        assert_eq!(token("  a \n b\u{1}  "), "a b");
+        assert_eq!(ident("id", "ABCDEFGHIJKLMNOPQ", 17).and_then(|e| e.text), Some("ABCDEFGHIJKLMNOPQ".into()));
+        assert_eq!(ident("id", "ABCDEFGHIJKLMNOPQR", 17), None);
+    }
+
+    #[test]
+    fn date_times_use_format_205_with_the_offset() {
+        let e = date_time("x", &Timestamp::parse("2026-11-28T06:00:00+01:00").expect("time"));
+        assert_eq!(e.text.as_deref(), Some("202611280600+0100"));
+        assert_eq!(e.attribute("formatId"), Some("205"));
+        let e = date_time("x", &Timestamp::parse("2026-01-02T23:59:59Z").expect("time"));
+        assert_eq!(e.text.as_deref(), Some("202601022359+0000"));
+        let e = date_time("x", &Timestamp::parse("2026-01-02T03:04:00-05:30").expect("time"));
+        assert_eq!(e.text.as_deref(), Some("202601020304-0530"));
+    }
+
+    #[test]
+    fn totals_and_integers_respect_their_limits() {
+        let d = |s: &str| s.parse::<crate::types::Decimal>().expect("decimal");
+        assert_eq!(total([d("1.5"), d("2.25")].into_iter()), Some(dec("3.75")));
+        assert_eq!(total(std::iter::empty()), None);
+        assert!(integer8("n", 99_999_999).is_some());
+        assert!(integer8("n", 100_000_000).is_none());
+    }
 }

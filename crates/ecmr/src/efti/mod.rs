@@ -237,8 +237,8 @@ impl Consignment {
     ///
     /// [`Subsets::Ids`] keeps an element when any of its `<subset id>` annotations is requested; elements whose
     /// children were all dropped are dropped too. [`Subsets::Identifier`] keeps the `identifier` subset, which
-    /// is exactly the identifier dataset's elements, and leaves out equipment without a registration country
-    /// (the identifier XSD requires one).
+    /// is exactly the identifier dataset's elements, and leaves out elements lacking a child the identifier XSD
+    /// requires (transport means or equipment without a registration country the code list knows).
     pub fn filtered(&self, subsets: &Subsets) -> Element {
         match subsets {
             Subsets::Full => self.root.clone(),
@@ -249,8 +249,7 @@ impl Consignment {
             Subsets::Identifier => {
                 let keep = |d: &ElementDef| d.subsets.contains(&"identifier");
                 let mut root = filter(&self.root, ROOT_TYPE, &keep);
-                root.children
-                    .retain(|c| c.name != "usedTransportEquipment" || c.child("registrationCountry").is_some());
+                drop_incomplete(&mut root, ROOT_TYPE, table::IDENTIFIER);
                 root
             }
         }
@@ -281,6 +280,18 @@ fn filter(e: &Element, ty: &str, keep: &dyn Fn(&ElementDef) -> bool) -> Element 
         }
     }
     out
+}
+
+/// Removes, bottom-up, the children of `e` (of complex type `ty`) that lack a child `table` requires.
+fn drop_incomplete(e: &mut Element, ty: &str, table: &'static [ElementDef]) {
+    e.children.retain_mut(|c| {
+        let Some(def) = lookup(table, ty, c.name) else { return false };
+        if def.ty.contains(':') {
+            return true;
+        }
+        drop_incomplete(c, def.ty, table);
+        table.iter().filter(|d| d.parent == def.ty && d.min > 0).all(|d| c.child(d.name).is_some())
+    });
 }
 
 fn write_xml(root: &Element, ns: &str) -> String {
