@@ -518,3 +518,61 @@ proptest! {
         }
     }
 }
+
+// ---- the mapping table ----
+
+/// Every leaf of a fully populated note, as a JSON pointer with `*` for list positions.
+fn leaf_pointers(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| leaf_pointers(v, &format!("{prefix}/{k}"), out)),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| leaf_pointers(v, &format!("{prefix}/*"), out)),
+        _ => {
+            out.insert(prefix.to_owned());
+        }
+    }
+}
+
+/// Whether `path` or one of its `/`-prefixes is in `names`.
+fn has_prefix_in(path: &str, names: &BTreeSet<&str>) -> bool {
+    let mut end = path.len();
+    loop {
+        if path.get(..end).is_some_and(|p| names.contains(p)) {
+            return true;
+        }
+        match path.get(..end).and_then(|p| p.rfind('/')) {
+            Some(i) if i > 0 => end = i,
+            _ => return false,
+        }
+    }
+}
+
+#[test]
+fn mapping_table_names_every_field_of_the_note() {
+    let doc = std::fs::read_to_string(format!("{REPO}/schemas/efti-mapping.md")).expect("mapping table");
+    let names: BTreeSet<&str> = doc.split('`').skip(1).step_by(2).collect();
+    let full: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/xml-full-note.json")).expect("note"),
+    )
+    .expect("JSON");
+    let mut leaves = BTreeSet::new();
+    leaf_pointers(&full, "", &mut leaves);
+    // Sections of the table give fields relative to these parts of the note.
+    let parts = [
+        "/sender/",
+        "/consignee/",
+        "/carrier/",
+        "/successive_carriers/*/",
+        "/taking_over/location/",
+        "/delivery/location/",
+        "/goods/*/dangerous_goods/",
+    ];
+    let missing: Vec<&String> = leaves
+        .iter()
+        .filter(|p| {
+            !has_prefix_in(p, &names)
+                && !parts.iter().any(|part| p.strip_prefix(part).is_some_and(|rest| has_prefix_in(rest, &names)))
+        })
+        .collect();
+    assert!(leaves.len() > 50, "{leaves:?}");
+    assert!(missing.is_empty(), "fields not in schemas/efti-mapping.md: {missing:?}");
+}
