@@ -576,3 +576,22 @@ fn mapping_table_names_every_field_of_the_note() {
     assert!(leaves.len() > 50, "{leaves:?}");
     assert!(missing.is_empty(), "fields not in schemas/efti-mapping.md: {missing:?}");
 }
+
+#[test]
+fn generated_lists_are_sorted_for_binary_search() {
+    for t in [table::COMMON, table::IDENTIFIER] {
+        assert!(t.windows(2).all(|w| (w[0].parent, w[0].name) < (w[1].parent, w[1].name)));
+        for d in t {
+            assert!(d.subsets.windows(2).all(|w| w[0] < w[1]), "{}/{}", d.parent, d.name);
+        }
+    }
+    for list in [
+        table::SUBSET_IDS,
+        table::COUNTRY_CODES,
+        table::CURRENCY_CODES,
+        table::TRANSPORT_MODE_CODES,
+        table::EQUIPMENT_CATEGORY_CODES,
+    ] {
+        assert!(list.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -204,6 +204,9 @@ pub enum ProjectionError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consignment {
     root: Element,
+    /// The table row of each element below the root, in document order, with the number of rows of its
+    /// descendants: filtering then needs no look-ups.
+    defs: Vec<(Option<&'static ElementDef>, usize)>,
 }
 
 /// Projects a verified document (its current note and its events) onto the eFTI common dataset.
@@ -225,7 +228,9 @@ pub fn to_xml(doc: &Verified<Document>, subsets: &Subsets) -> Result<String, Pro
 
 impl Consignment {
     pub(crate) fn from_root(root: Element) -> Consignment {
-        Consignment { root }
+        let mut defs = Vec::new();
+        annotate(&root, ROOT_TYPE, &mut defs);
+        Consignment { root, defs }
     }
 
     /// The root element `consignment` of the full common dataset.
@@ -243,12 +248,13 @@ impl Consignment {
         match subsets {
             Subsets::Full => self.root.clone(),
             Subsets::Ids(ids) => {
-                let keep = |d: &ElementDef| d.subsets.iter().any(|s| ids.contains(*s));
-                filter(&self.root, ROOT_TYPE, &keep)
+                // The generated subset lists are sorted.
+                let keep = |d: &ElementDef| ids.iter().any(|id| d.subsets.binary_search(&id.as_str()).is_ok());
+                filter(&self.root, &self.defs, &mut 0, &keep)
             }
             Subsets::Identifier => {
-                let keep = |d: &ElementDef| d.subsets.contains(&"identifier");
-                let mut root = filter(&self.root, ROOT_TYPE, &keep);
+                let keep = |d: &ElementDef| d.subsets.binary_search(&"identifier").is_ok();
+                let mut root = filter(&self.root, &self.defs, &mut 0, &keep);
                 drop_incomplete(&mut root, ROOT_TYPE, table::IDENTIFIER);
                 root
             }
@@ -263,16 +269,40 @@ impl Consignment {
     }
 }
 
-/// Keeps the children of `e` (of complex type `ty`) that `keep` accepts, recursively; complex elements left
-/// without content are dropped.
-fn filter(e: &Element, ty: &str, keep: &dyn Fn(&ElementDef) -> bool) -> Element {
+/// Records the [`table::COMMON`] row of every element below `e` (of complex type `ty`) in document order, each
+/// with the number of rows recorded for its descendants.
+fn annotate(e: &Element, ty: &str, out: &mut Vec<(Option<&'static ElementDef>, usize)>) {
+    for c in &e.children {
+        let def = lookup(table::COMMON, ty, c.name);
+        let at = out.len();
+        out.push((def, 0));
+        if let Some(d) = def.filter(|d| !d.ty.contains(':')) {
+            annotate(c, d.ty, out);
+        }
+        let descendants = out.len() - at - 1;
+        if let Some(row) = out.get_mut(at) {
+            row.1 = descendants;
+        }
+    }
+}
+
+/// Keeps the children of `e` that `keep` accepts, recursively; complex elements left without content are
+/// dropped. `defs` is [`annotate`]'s record of the tree and `pos` the position of `e`'s first child in it.
+fn filter(
+    e: &Element,
+    defs: &[(Option<&'static ElementDef>, usize)],
+    pos: &mut usize,
+    keep: &dyn Fn(&ElementDef) -> bool,
+) -> Element {
     let mut out = Element { name: e.name, attributes: e.attributes.clone(), text: e.text.clone(), children: vec![] };
     for c in &e.children {
-        let Some(def) = lookup(table::COMMON, ty, c.name) else { continue };
-        if !keep(def) {
+        let Some(&(def, descendants)) = defs.get(*pos) else { break };
+        *pos += 1;
+        if !def.is_some_and(keep) {
+            *pos += descendants;
             continue;
         }
-        let fc = filter(c, def.ty, keep);
+        let fc = filter(c, defs, pos, keep);
         // A complex element whose children were all filtered out carries nothing: drop it too.
         let emptied = fc.is_empty() && !c.is_empty();
         if !emptied {
