@@ -99,6 +99,7 @@
 
 pub mod canonical;
 pub mod document;
+pub mod efti;
 pub mod json;
 pub mod keys;
 pub mod lifecycle;
