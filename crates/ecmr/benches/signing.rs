@@ -1,0 +1,84 @@
+//! Cost of signing one event and of verifying a 5-event document, against the raw Ed25519 `verify_strict` of one
+//! signature measured in the same run.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ecmr::document::{Deliver, Reservation, ReservationSubject, TakeOver};
+use ecmr::keys::{FileKey, Signer};
+use ecmr::model::Location;
+use serde_json::{Value, json};
+use std::hint::black_box;
+
+const NOTE: &str = include_str!("../../../examples/domestic-pallets.json");
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("fixed time")
+}
+
+fn five_event_document() -> Vec<u8> {
+    let sender = FileKey::from_seed(&[1; 32]);
+    let carrier = FileKey::from_seed(&[2; 32]);
+    let consignee = FileKey::from_seed(&[3; 32]);
+    let note: Value = serde_json::from_str(NOTE).expect("example note");
+    let place: Location = serde_json::from_value(note["taking_over"]["location"].clone()).expect("location");
+    let delivery: Location = serde_json::from_value(note["delivery"]["location"].clone()).expect("location");
+    let id = uuid::Uuid::from_u128(0x5eed);
+    let doc = ecmr::sign::issue_value(id, note, at("2026-11-27T15:00:00Z"), &sender).expect("issue");
+    let doc = doc
+        .take_over(
+            TakeOver {
+                place,
+                time: "2026-11-28T06:05:00+01:00".parse().expect("time"),
+                reservations: vec![Reservation {
+                    subject: ReservationSubject::Packaging,
+                    text: "Wrapping of 2 pallets torn".into(),
+                    grounds: "Seen at loading".into(),
+                }],
+                checks: vec![],
+            },
+            at("2026-11-28T05:10:00Z"),
+            &carrier,
+        )
+        .expect("take over");
+    let doc = doc.accept_reservations(vec![1], at("2026-11-28T05:20:00Z"), &sender).expect("accept");
+    let doc = doc
+        .amend(json!({"payment_instructions": "Carriage forward"}), "Customer", at("2026-11-28T07:00:00Z"), &sender)
+        .expect("amend");
+    let doc = doc
+        .deliver(
+            Deliver { place: delivery, time: "2026-11-28T11:00:00+01:00".parse().expect("time"), reservations: vec![] },
+            at("2026-11-28T10:05:00Z"),
+            &consignee,
+        )
+        .expect("deliver");
+    doc.into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    let bytes = five_event_document();
+    let doc = ecmr::document::Document::from_slice(&bytes).expect("parses");
+    let key = FileKey::from_seed(&[3; 32]);
+    let last = doc.events.last().expect("5 events").clone();
+
+    c.bench_function("sign_event", |b| {
+        b.iter(|| {
+            let mut ev = last.clone();
+            ev.sign(black_box(&key)).expect("sign");
+            ev
+        })
+    });
+
+    c.bench_function("verify_document_5_events", |b| {
+        b.iter(|| ecmr::verify::verify(black_box(&bytes), None).expect("verifies"))
+    });
+
+    let message = last.signing_input();
+    let sig_bytes: [u8; 64] = key.sign(&message).expect("sign");
+    let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+    let pk = key.public_key();
+    c.bench_function("raw_verify_strict", |b| {
+        b.iter(|| pk.verifying_key().verify_strict(black_box(&message), black_box(&sig)).expect("valid"))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

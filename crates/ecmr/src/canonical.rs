@@ -1,0 +1,326 @@
+//! The canonical form of signed JSON: strict parsing, RFC 8785 JCS and SHA-256 digests.
+//!
+//! Anything that is signed is first parsed by [`parse_strict`], which refuses what JCS cannot represent without
+//! ambiguity: floating-point numbers (any number with a fraction or an exponent), integers outside the I-JSON range
+//! ±(2⁵³−1), and objects that repeat a key. The error names the place by JSON pointer. A size cap is checked before
+//! any parsing.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+/// Largest signed document accepted (4 MiB); larger input is refused before parsing or canonicalising.
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Largest integer magnitude allowed in signed JSON (2⁵³ − 1, the I-JSON limit of RFC 7493).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// The prefix of every digest string.
+pub const DIGEST_PREFIX: &str = "sha256:";
+
+/// What is wrong with a JSON text that is to be signed or verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StrictJsonErrorKind {
+    /// Larger than the size cap.
+    TooLarge,
+    /// Not UTF-8.
+    NotUtf8,
+    /// Not JSON, or JSON nested too deeply.
+    Syntax,
+    /// A number with a fraction or an exponent, or too large to be an integer.
+    Float,
+    /// An integer outside ±(2⁵³−1).
+    IntegerOutOfRange,
+    /// An object repeats a key.
+    DuplicateKey,
+}
+
+/// Why a JSON text is refused by the strict parser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at {}line {line} column {column}", if pointer.is_empty() { String::new() } else { format!("{pointer} (") })]
+pub struct StrictJsonError {
+    /// What kind of problem.
+    pub kind: StrictJsonErrorKind,
+    /// JSON pointer (RFC 6901) of the value at fault; empty for the whole text.
+    pub pointer: String,
+    /// 1-based line (0 when not known).
+    pub line: usize,
+    /// 1-based column (0 when not known).
+    pub column: usize,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl StrictJsonError {
+    fn whole(kind: StrictJsonErrorKind, message: String) -> Self {
+        StrictJsonError { kind, pointer: String::new(), line: 1, column: 1, message }
+    }
+}
+
+struct Ctx {
+    /// Path segments pushed while an error unwinds, innermost first.
+    unwind: RefCell<Vec<String>>,
+    /// Our own fault, when the error is one of ours rather than a syntax error.
+    fault: RefCell<Option<(StrictJsonErrorKind, String)>>,
+}
+
+impl Ctx {
+    fn fail<E: serde::de::Error>(&self, kind: StrictJsonErrorKind, message: String) -> E {
+        let err = E::custom(&message);
+        *self.fault.borrow_mut() = Some((kind, message));
+        err
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Seed<'c>(&'c Ctx);
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        if v > MAX_SAFE_INTEGER {
+            return Err(self.0.fail(
+                StrictJsonErrorKind::IntegerOutOfRange,
+                format!("integer {v} is larger than 2^53-1; write large numbers as decimal strings"),
+            ));
+        }
+        Ok(Value::from(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        if v.unsigned_abs() > MAX_SAFE_INTEGER {
+            return Err(self.0.fail(
+                StrictJsonErrorKind::IntegerOutOfRange,
+                format!("integer {v} is outside ±(2^53-1); write large numbers as decimal strings"),
+            ));
+        }
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        Err(self.0.fail(
+            StrictJsonErrorKind::Float,
+            format!("number {v} has a fraction or exponent; signed JSON carries decimals as strings (\"1250.500\")"),
+        ))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            match seq.next_element_seed(self) {
+                Ok(Some(v)) => out.push(v),
+                Ok(None) => return Ok(Value::Array(out)),
+                Err(e) => {
+                    self.0.unwind.borrow_mut().push(out.len().to_string());
+                    return Err(e);
+                }
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
+                self.0.unwind.borrow_mut().push(key);
+                return Err(err);
+            }
+            match map.next_value_seed(self) {
+                Ok(v) => {
+                    out.insert(key, v);
+                }
+                Err(e) => {
+                    self.0.unwind.borrow_mut().push(key);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Escapes one JSON-pointer segment (RFC 6901).
+pub(crate) fn escape_segment(seg: &str) -> String {
+    seg.replace('~', "~0").replace('/', "~1")
+}
+
+/// Parses JSON bytes for signing or verification: size cap, UTF-8, no floats, integers within ±(2⁵³−1), no
+/// repeated keys, at any depth.
+///
+/// # Errors
+/// [`StrictJsonError`] naming the first problem and where it is.
+///
+/// ```
+/// use ecmr::canonical::{parse_strict, StrictJsonErrorKind};
+/// let err = parse_strict(br#"{"a": {"b": 1.5}}"#, 1024).unwrap_err();
+/// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::Float, "/a/b"));
+/// let err = parse_strict(br#"{"a": 1, "a": 2}"#, 1024).unwrap_err();
+/// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::DuplicateKey, "/a"));
+/// ```
+pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
+    if bytes.len() > max {
+        return Err(StrictJsonError::whole(
+            StrictJsonErrorKind::TooLarge,
+            format!("input is {} bytes, more than the {max} bytes allowed", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| StrictJsonError::whole(StrictJsonErrorKind::NotUtf8, format!("input is not UTF-8: {e}")))?;
+    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| {
+        let segments = ctx.unwind.take();
+        let pointer: String = segments.iter().rev().map(|s| format!("/{}", escape_segment(s))).collect();
+        let (kind, message) = match ctx.fault.take() {
+            Some((kind, message)) => (kind, message),
+            None => (StrictJsonErrorKind::Syntax, strip_position(&e.to_string())),
+        };
+        StrictJsonError { kind, pointer, line: e.line(), column: e.column(), message }
+    })
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Checks a JSON value built in memory by the same rules as [`parse_strict`] (a `Value` cannot repeat keys).
+///
+/// # Errors
+/// [`StrictJsonError`] with the pointer of the first float or out-of-range integer.
+pub fn check_value(value: &Value) -> Result<(), StrictJsonError> {
+    fn walk(v: &Value, path: &mut Vec<String>) -> Result<(), (StrictJsonErrorKind, String)> {
+        match v {
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    if u > MAX_SAFE_INTEGER {
+                        return Err((
+                            StrictJsonErrorKind::IntegerOutOfRange,
+                            format!("integer {u} is larger than 2^53-1"),
+                        ));
+                    }
+                } else if let Some(i) = n.as_i64() {
+                    if i.unsigned_abs() > MAX_SAFE_INTEGER {
+                        return Err((
+                            StrictJsonErrorKind::IntegerOutOfRange,
+                            format!("integer {i} is outside ±(2^53-1)"),
+                        ));
+                    }
+                } else {
+                    return Err((StrictJsonErrorKind::Float, format!("number {n} is not an integer")));
+                }
+                Ok(())
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    path.push(k.clone());
+                    walk(item, path)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
+        }
+    }
+    let mut path = Vec::new();
+    walk(value, &mut path).map_err(|(kind, message)| StrictJsonError {
+        kind,
+        pointer: path.iter().map(|s| format!("/{}", escape_segment(s))).collect(),
+        line: 0,
+        column: 0,
+        message,
+    })
+}
+
+/// The RFC 8785 (JCS) canonical bytes of a JSON value.
+///
+/// Values that passed [`parse_strict`] or [`check_value`] always canonicalise; should the canonicaliser refuse a
+/// value anyway, the result is empty, which matches no digest or signature.
+pub fn jcs(value: &Value) -> Vec<u8> {
+    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+}
+
+/// `"sha256:"` followed by the lowercase hex SHA-256 of `bytes`.
+pub fn sha256_tagged(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(DIGEST_PREFIX.len() + 64);
+    out.push_str(DIGEST_PREFIX);
+    out.push_str(&hex(&Sha256::digest(bytes)));
+    out
+}
+
+/// The tagged SHA-256 digest of the JCS form of a value: `"sha256:" + hex(SHA-256(JCS(value)))`.
+pub fn digest_value(value: &Value) -> String {
+    sha256_tagged(&jcs(value))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// Applies an RFC 7396 JSON merge patch to `target` in place.
+///
+/// A `null` member removes the key, an object merges recursively, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(members) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in members {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}

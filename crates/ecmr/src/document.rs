@@ -1,0 +1,541 @@
+//! The signed document `ecmr-document/1`: the note as issued and the chain of signed events.
+//!
+//! The types here are the wire form. Every field round-trips exactly (strings stay strings), so the JSON value of
+//! an event, and therefore its canonical form and signature, is the same whether it was parsed or built. See
+//! `docs/signed-document.md` for the byte-exact rules.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::canonical::{self, MAX_DOCUMENT_BYTES, StrictJsonError};
+use crate::model::Location;
+use crate::types::Timestamp;
+
+/// The `format` value of this version of the signed document.
+pub const FORMAT: &str = "ecmr-document/1";
+
+/// The domain-separation prefix of event signatures.
+pub const EVENT_SIGNATURE_PREFIX: &[u8] = b"ecmr-event/1\n";
+
+/// Event fields the signature does not cover (removed before canonicalising for signing).
+pub const FIELDS_TO_REMOVE_FOR_SIGNING: &[&str] = &["signature"];
+
+/// The signed document: the note exactly as issued and the events that followed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The document's id: a UUID in lowercase hyphenated form (also the eFTI datasetId).
+    pub id: String,
+    /// The consignment note exactly as issued (amendments are events, never applied here).
+    pub note: Value,
+    /// The signed events, `seq` 0, 1, 2 …
+    pub events: Vec<Event>,
+}
+
+/// One signed step of the lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Position in the chain, from 0.
+    pub seq: u64,
+    /// What happened.
+    pub kind: EventKind,
+    /// The document's `id`.
+    pub document_id: String,
+    /// RFC 3339 UTC time (`Z`) claimed by the signer.
+    pub at: String,
+    /// `null` for seq 0, else the tagged digest of the previous event (signature included).
+    #[serde(deserialize_with = "required_nullable")]
+    pub prev: Option<String>,
+    /// Tagged digest of the note as it stands after this event.
+    pub note_digest: String,
+    /// The role the signer acts in.
+    pub role: Role,
+    /// Kind-specific data (see [`EventData`]).
+    pub data: Value,
+    /// Who signed.
+    pub signer: SignerInfo,
+    /// base64url (no padding) Ed25519 signature.
+    pub signature: String,
+}
+
+fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+/// The `signer` block of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerInfo {
+    /// Always `"Ed25519"`.
+    pub alg: String,
+    /// base64url (no padding) of the 32 public-key bytes.
+    pub public_key: String,
+}
+
+/// The role a signer acts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The sender (box 1, signs box 22).
+    Sender,
+    /// The (first) carrier (box 16, signs box 23).
+    Carrier,
+    /// A successive carrier (box 17, Art. 34).
+    SuccessiveCarrier,
+    /// The consignee (box 2, signs box 24).
+    Consignee,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Sender => "sender",
+            Role::Carrier => "carrier",
+            Role::SuccessiveCarrier => "successive_carrier",
+            Role::Consignee => "consignee",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The sender issues the note (seq 0 only).
+    Issued,
+    /// The sender cancels the note before take-over (final).
+    Cancelled,
+    /// The carrier takes over goods and note (Art. 8).
+    TakenOver,
+    /// The sender accepts the carrier's reservations (Art. 8.2).
+    ReservationsAccepted,
+    /// The holder of the right of disposal changes the note (Art. 12).
+    Amended,
+    /// A successive carrier takes over goods and note (Art. 34).
+    HandedOver,
+    /// The consignee receives the goods (Art. 13, 30; final).
+    Delivered,
+    /// The consignee refuses the goods (final).
+    DeliveryRefused,
+}
+
+impl EventKind {
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::Issued => "issued",
+            EventKind::Cancelled => "cancelled",
+            EventKind::TakenOver => "taken_over",
+            EventKind::ReservationsAccepted => "reservations_accepted",
+            EventKind::Amended => "amended",
+            EventKind::HandedOver => "handed_over",
+            EventKind::Delivered => "delivered",
+            EventKind::DeliveryRefused => "delivery_refused",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reservation entered by a carrier (Art. 8.2, Art. 35) or by the consignee at delivery (Art. 30), with its
+/// grounds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reservation {
+    /// What the reservation is about.
+    pub subject: ReservationSubject,
+    /// The reservation itself, e.g. "2 pallets wrapping torn".
+    pub text: String,
+    /// The grounds on which it is made (required, Art. 8.2).
+    pub grounds: String,
+}
+
+/// What a reservation concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationSubject {
+    /// The number of packages (Art. 8.1 (a)).
+    NumberOfPackages,
+    /// Marks and numbers (Art. 8.1 (a)).
+    MarksAndNumbers,
+    /// Apparent condition of the goods (Art. 8.1 (b)).
+    ApparentCondition,
+    /// Apparent condition of the packaging (Art. 8.1 (b)).
+    Packaging,
+    /// Loss or damage found at delivery (Art. 30).
+    LossOrDamage,
+    /// Anything else.
+    Other,
+}
+
+/// The result of a check the sender required of the carrier (Art. 8.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckResult {
+    /// What was checked.
+    pub subject: CheckSubject,
+    /// What the check found, e.g. "12460 kg on the weighbridge".
+    pub result: String,
+}
+
+/// What the carrier may be required to check (Art. 8.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSubject {
+    /// The gross weight.
+    GrossWeight,
+    /// The quantity otherwise expressed.
+    Quantity,
+    /// The contents of the packages.
+    Contents,
+}
+
+/// `data` of `issued`: empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issue {}
+
+/// `data` of `cancelled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    /// Why the note is cancelled (required, not empty).
+    pub reason: String,
+}
+
+/// `data` of `taken_over`: where and when, the carrier's reservations and the Art. 8.3 check results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakeOver {
+    /// Where the goods were taken over.
+    pub place: Location,
+    /// When the goods were taken over.
+    pub time: Timestamp,
+    /// Reservations, each with grounds (box 18).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reservations: Vec<Reservation>,
+    /// Results of the checks the sender required (Art. 8.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+}
+
+/// `data` of `reservations_accepted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptReservations {
+    /// The `seq` of each `taken_over` / `handed_over` event whose reservations the sender accepts.
+    pub events: Vec<u64>,
+}
+
+/// `data` of `amended`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amend {
+    /// RFC 7396 merge patch applied to the note as it stands (a JSON object).
+    pub patch: Value,
+    /// Why (required, not empty).
+    pub reason: String,
+}
+
+/// `data` of `handed_over` (Art. 34).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandOver {
+    /// Where the successive carrier took over.
+    pub place: Location,
+    /// When.
+    pub time: Timestamp,
+    /// The successive carrier's reservations, each with grounds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reservations: Vec<Reservation>,
+}
+
+/// `data` of `delivered` (Art. 13, 30).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deliver {
+    /// Where the goods were delivered.
+    pub place: Location,
+    /// When.
+    pub time: Timestamp,
+    /// The consignee's reservations (Art. 30), each with grounds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reservations: Vec<Reservation>,
+}
+
+/// `data` of `delivery_refused`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseDelivery {
+    /// Why (required, not empty).
+    pub reason: String,
+    /// When the goods were refused, if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+}
+
+/// The typed `data` of an event.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventData {
+    /// `issued`.
+    Issued(Issue),
+    /// `cancelled`.
+    Cancelled(Cancel),
+    /// `taken_over`.
+    TakenOver(TakeOver),
+    /// `reservations_accepted`.
+    ReservationsAccepted(AcceptReservations),
+    /// `amended`.
+    Amended(Amend),
+    /// `handed_over`.
+    HandedOver(HandOver),
+    /// `delivered`.
+    Delivered(Deliver),
+    /// `delivery_refused`.
+    DeliveryRefused(RefuseDelivery),
+}
+
+impl EventData {
+    /// The kind this data belongs to.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            EventData::Issued(_) => EventKind::Issued,
+            EventData::Cancelled(_) => EventKind::Cancelled,
+            EventData::TakenOver(_) => EventKind::TakenOver,
+            EventData::ReservationsAccepted(_) => EventKind::ReservationsAccepted,
+            EventData::Amended(_) => EventKind::Amended,
+            EventData::HandedOver(_) => EventKind::HandedOver,
+            EventData::Delivered(_) => EventKind::Delivered,
+            EventData::DeliveryRefused(_) => EventKind::DeliveryRefused,
+        }
+    }
+
+    /// Parses `data` for `kind`, strictly (unknown fields refused), and checks required texts are not empty.
+    ///
+    /// # Errors
+    /// `(pointer within data, message)`.
+    pub fn parse(kind: EventKind, data: &Value) -> Result<EventData, (String, String)> {
+        fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let mut pointer = String::new();
+                for seg in e.path().iter() {
+                    use serde_path_to_error::Segment;
+                    match seg {
+                        Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                        Segment::Map { key } => {
+                            pointer.push('/');
+                            pointer.push_str(&canonical::escape_segment(key));
+                        }
+                        Segment::Enum { .. } | Segment::Unknown => {}
+                    }
+                }
+                (pointer, e.inner().to_string())
+            })
+        }
+        let data = match kind {
+            EventKind::Issued => EventData::Issued(de(data)?),
+            EventKind::Cancelled => EventData::Cancelled(de(data)?),
+            EventKind::TakenOver => EventData::TakenOver(de(data)?),
+            EventKind::ReservationsAccepted => EventData::ReservationsAccepted(de(data)?),
+            EventKind::Amended => EventData::Amended(de(data)?),
+            EventKind::HandedOver => EventData::HandedOver(de(data)?),
+            EventKind::Delivered => EventData::Delivered(de(data)?),
+            EventKind::DeliveryRefused => EventData::DeliveryRefused(de(data)?),
+        };
+        data.check()?;
+        Ok(data)
+    }
+
+    fn check(&self) -> Result<(), (String, String)> {
+        let blank = |s: &str| s.trim().is_empty();
+        let reservations = |rs: &[Reservation]| {
+            for (i, r) in rs.iter().enumerate() {
+                if blank(&r.text) {
+                    return Err((format!("/reservations/{i}/text"), "reservation text is empty".to_owned()));
+                }
+                if blank(&r.grounds) {
+                    return Err((format!("/reservations/{i}/grounds"), "reservation has no grounds".to_owned()));
+                }
+            }
+            Ok(())
+        };
+        match self {
+            EventData::Issued(_) => Ok(()),
+            EventData::Cancelled(Cancel { reason }) | EventData::DeliveryRefused(RefuseDelivery { reason, .. }) => {
+                if blank(reason) {
+                    Err(("/reason".to_owned(), "a reason is required".to_owned()))
+                } else {
+                    Ok(())
+                }
+            }
+            EventData::TakenOver(t) => {
+                reservations(&t.reservations)?;
+                for (i, c) in t.checks.iter().enumerate() {
+                    if blank(&c.result) {
+                        return Err((format!("/checks/{i}/result"), "check result is empty".to_owned()));
+                    }
+                }
+                Ok(())
+            }
+            EventData::ReservationsAccepted(a) => {
+                if a.events.is_empty() {
+                    Err(("/events".to_owned(), "names no event whose reservations are accepted".to_owned()))
+                } else {
+                    Ok(())
+                }
+            }
+            EventData::Amended(a) => {
+                if !a.patch.is_object() {
+                    Err(("/patch".to_owned(), "merge patch must be a JSON object".to_owned()))
+                } else if blank(&a.reason) {
+                    Err(("/reason".to_owned(), "a reason is required".to_owned()))
+                } else {
+                    Ok(())
+                }
+            }
+            EventData::HandedOver(h) => reservations(&h.reservations),
+            EventData::Delivered(d) => reservations(&d.reservations),
+        }
+    }
+
+    /// The reservations this event enters, if any.
+    pub fn reservations(&self) -> &[Reservation] {
+        match self {
+            EventData::TakenOver(t) => &t.reservations,
+            EventData::HandedOver(h) => &h.reservations,
+            EventData::Delivered(d) => &d.reservations,
+            _ => &[],
+        }
+    }
+
+    /// The JSON value of the data.
+    pub fn to_value(&self) -> Value {
+        let v = match self {
+            EventData::Issued(d) => serde_json::to_value(d),
+            EventData::Cancelled(d) => serde_json::to_value(d),
+            EventData::TakenOver(d) => serde_json::to_value(d),
+            EventData::ReservationsAccepted(d) => serde_json::to_value(d),
+            EventData::Amended(d) => serde_json::to_value(d),
+            EventData::HandedOver(d) => serde_json::to_value(d),
+            EventData::Delivered(d) => serde_json::to_value(d),
+            EventData::DeliveryRefused(d) => serde_json::to_value(d),
+        };
+        v.unwrap_or(Value::Null)
+    }
+}
+
+/// Why bytes are not a signed document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Not strict JSON (too large, not UTF-8, syntax, float, out-of-range integer, repeated key).
+    #[error("{0}")]
+    Json(#[from] StrictJsonError),
+    /// `format` missing or not `ecmr-document/1`.
+    #[error("unknown format {0:?}; expected \"ecmr-document/1\"")]
+    UnknownFormat(Option<String>),
+    /// The JSON does not have the document's shape.
+    #[error("{message} at {pointer}")]
+    Shape {
+        /// JSON pointer of the value at fault.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Document {
+    /// Parses a signed document strictly: size cap ([`MAX_DOCUMENT_BYTES`]), no floats or repeated keys anywhere,
+    /// known `format`, document shape (unknown fields refused). Does not verify anything; see
+    /// [`crate::verify::verify`].
+    ///
+    /// # Errors
+    /// [`ParseError`] naming the problem and where.
+    pub fn from_slice(bytes: &[u8]) -> Result<Document, ParseError> {
+        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        Self::from_value(value)
+    }
+
+    /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`].
+    ///
+    /// # Errors
+    /// [`ParseError`].
+    pub fn from_value(value: Value) -> Result<Document, ParseError> {
+        match value.get("format") {
+            Some(Value::String(f)) if f == FORMAT => {}
+            Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f.clone()))),
+            _ => return Err(ParseError::UnknownFormat(None)),
+        }
+        let doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
+            let mut pointer = String::new();
+            for seg in e.path().iter() {
+                use serde_path_to_error::Segment;
+                match seg {
+                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                    Segment::Map { key } => {
+                        pointer.push('/');
+                        pointer.push_str(&canonical::escape_segment(key));
+                    }
+                    Segment::Enum { .. } | Segment::Unknown => {}
+                }
+            }
+            ParseError::Shape { pointer, message: e.inner().to_string() }
+        })?;
+        Ok(doc)
+    }
+
+    /// Compact JSON bytes of the document.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Pretty-printed JSON of the document (for files people read; the signatures do not depend on layout).
+    pub fn to_string_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl Event {
+    /// The JSON value of the whole event (signature included).
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The bytes the signature covers: `"ecmr-event/1\n"` ‖ JCS(event without `signature`).
+    pub fn signing_input(&self) -> Vec<u8> {
+        let mut value = self.to_value();
+        signing_input_of(&mut value)
+    }
+
+    /// `"sha256:" + hex(SHA-256(JCS(event)))`, signature included: the next event's `prev`.
+    pub fn digest(&self) -> String {
+        canonical::digest_value(&self.to_value())
+    }
+}
+
+/// The signing input of an event value; removes the unsigned fields from `value`.
+pub(crate) fn signing_input_of(value: &mut Value) -> Vec<u8> {
+    if let Value::Object(map) = value {
+        for f in FIELDS_TO_REMOVE_FOR_SIGNING {
+            map.remove(*f);
+        }
+    }
+    let mut out = EVENT_SIGNATURE_PREFIX.to_vec();
+    out.extend_from_slice(&canonical::jcs(value));
+    out
+}

@@ -1,0 +1,373 @@
+//! Ed25519 keys: public keys as base64url, key ids, the [`Signer`] trait, file keys in PKCS#8 PEM, and the
+//! [`TrustStore`] that says whom a key belongs to.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::canonical::hex;
+use crate::document::Role;
+
+/// The only signature algorithm of `ecmr-document/1`.
+pub const ALG_ED25519: &str = "Ed25519";
+
+/// Why a key or signature cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not base64url without padding.
+    #[error("`{0}` is not base64url without padding")]
+    Base64(String),
+    /// Decoded to the wrong number of bytes.
+    #[error("expected {expected} bytes, found {found}")]
+    Length {
+        /// Bytes expected.
+        expected: usize,
+        /// Bytes found.
+        found: usize,
+    },
+    /// Not a point on the curve.
+    #[error("not a valid Ed25519 public key")]
+    InvalidPoint,
+    /// A key of small order, which `verify_strict` refuses.
+    #[error("weak Ed25519 public key (small order)")]
+    Weak,
+    /// Not an Ed25519 private key in PKCS#8 PEM.
+    #[error("not an Ed25519 private key in PKCS#8 PEM: {0}")]
+    Pem(String),
+    /// Key id text is not 64 lowercase hex digits.
+    #[error("`{0}` is not a key id (64 lowercase hex digits)")]
+    KeyId(String),
+    /// The system random number generator failed.
+    #[error("no randomness available: {0}")]
+    Random(String),
+    /// Reading a key file failed.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Decodes strict base64url without padding (trailing bits must be zero).
+///
+/// # Errors
+/// [`KeyError::Base64`].
+pub fn decode_b64url(text: &str) -> Result<Vec<u8>, KeyError> {
+    URL_SAFE_NO_PAD.decode(text).map_err(|_| KeyError::Base64(text.chars().take(100).collect()))
+}
+
+/// Encodes bytes as base64url without padding.
+pub fn encode_b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// An Ed25519 public key (32 bytes), written as base64url without padding.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// From the 32 raw bytes.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidPoint`] when the bytes are not a curve point. Weak keys are accepted here; see
+    /// [`PublicKey::is_weak`].
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
+        VerifyingKey::from_bytes(bytes).map(PublicKey).map_err(|_| KeyError::InvalidPoint)
+    }
+
+    /// From base64url text.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the text is not base64url of 32 bytes forming a curve point.
+    pub fn from_b64url(text: &str) -> Result<Self, KeyError> {
+        let bytes = decode_b64url(text)?;
+        let arr: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| KeyError::Length { expected: 32, found: bytes.len() })?;
+        Self::from_bytes(&arr)
+    }
+
+    /// The 32 raw bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// base64url without padding.
+    pub fn to_b64url(&self) -> String {
+        encode_b64url(self.0.as_bytes())
+    }
+
+    /// The key id: lowercase hex SHA-256 of the 32 bytes.
+    pub fn key_id(&self) -> KeyId {
+        KeyId(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// Whether the key has small order (refused by strict verification).
+    pub fn is_weak(&self) -> bool {
+        self.0.is_weak()
+    }
+
+    /// The underlying `ed25519-dalek` key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_b64url())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_b64url())
+    }
+}
+
+impl FromStr for PublicKey {
+    type Err = KeyError;
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        Self::from_b64url(s)
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_b64url())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Key id: the SHA-256 of the 32 public-key bytes, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; 32]);
+
+impl KeyId {
+    /// The 32 digest bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl FromStr for KeyId {
+    type Err = KeyError;
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        let bad = || KeyError::KeyId(s.chars().take(100).collect());
+        if s.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in s.as_bytes().chunks(2).enumerate() {
+            let digit = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            let (Some(&hi), Some(&lo)) = (pair.first(), pair.get(1)) else { return Err(bad()) };
+            let (Some(hi), Some(lo)) = (digit(hi), digit(lo)) else { return Err(bad()) };
+            if let Some(slot) = out.get_mut(i) {
+                *slot = hi << 4 | lo;
+            }
+        }
+        Ok(KeyId(out))
+    }
+}
+
+impl Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why signing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(pub String);
+
+/// Something that holds an Ed25519 private key and signs with it: a key file, a hardware token, a cloud KMS.
+pub trait Signer {
+    /// The public key matching the private key.
+    fn public_key(&self) -> PublicKey;
+
+    /// Signs `message` (the whole message; Ed25519 hashes it itself) and returns the 64-byte signature.
+    ///
+    /// # Errors
+    /// [`SignError`] when the key holder cannot sign.
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
+}
+
+/// An Ed25519 private key held in memory, saved and loaded as PKCS#8 PEM.
+#[derive(Clone)]
+pub struct FileKey(SigningKey);
+
+impl FileKey {
+    /// A new random key from the operating system's random number generator.
+    ///
+    /// # Errors
+    /// [`KeyError::Random`] when the system has no randomness to give.
+    pub fn generate() -> Result<Self, KeyError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    /// The key with the given 32-byte seed (the RFC 8032 private key). For tests and test vectors.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        FileKey(SigningKey::from_bytes(seed))
+    }
+
+    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] when the text is not an Ed25519 PKCS#8 private key.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
+        SigningKey::from_pkcs8_pem(pem).map(FileKey).map_err(|e| KeyError::Pem(e.to_string()))
+    }
+
+    /// Writes the key as PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] when encoding fails.
+    pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
+        self.0.to_pkcs8_pem(Default::default()).map(|z| z.as_str().to_owned()).map_err(|e| KeyError::Pem(e.to_string()))
+    }
+
+    /// Reads a PKCS#8 PEM key file.
+    ///
+    /// # Errors
+    /// [`KeyError::Io`] when the file cannot be read, [`KeyError::Pem`] when it is not a key.
+    pub fn load(path: &std::path::Path) -> Result<Self, KeyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| KeyError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        Self::from_pkcs8_pem(&text)
+    }
+}
+
+impl fmt::Debug for FileKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FileKey({})", self.public_key())
+    }
+}
+
+impl Signer for FileKey {
+    fn public_key(&self) -> PublicKey {
+        PublicKey(self.0.verifying_key())
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        Ok(self.0.sign(message).to_bytes())
+    }
+}
+
+/// Whom a trusted key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKey {
+    /// The key.
+    pub public_key: PublicKey,
+    /// The party's name.
+    pub name: String,
+    /// The roles this key is trusted for; empty means any role.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+}
+
+/// Keys known from outside the document (a CLI's trust file, a gateway's key registry), with whom they belong to.
+///
+/// Its JSON form is `{"keys": [{"public_key": "<base64url>", "name": "...", "roles": ["carrier"]}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustStore {
+    keys: BTreeMap<KeyId, TrustedKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustStoreFile {
+    keys: Vec<TrustedKey>,
+}
+
+impl TrustStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a key.
+    pub fn insert(&mut self, key: TrustedKey) {
+        self.keys.insert(key.public_key.key_id(), key);
+    }
+
+    /// Looks a key up by id.
+    pub fn get(&self, id: &KeyId) -> Option<&TrustedKey> {
+        self.keys.get(id)
+    }
+
+    /// The entry vouching for `key` in `role`, if any.
+    pub fn vouches(&self, key: &PublicKey, role: Role) -> Option<&TrustedKey> {
+        self.keys.get(&key.key_id()).filter(|k| k.roles.is_empty() || k.roles.contains(&role))
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Reads the JSON form.
+    ///
+    /// # Errors
+    /// [`crate::json::JsonError`] naming the problem.
+    pub fn from_json(text: &str) -> Result<Self, crate::json::JsonError> {
+        let file: TrustStoreFile = crate::json::from_str_limited(text, crate::canonical::MAX_DOCUMENT_BYTES)?;
+        let mut store = TrustStore::new();
+        for k in file.keys {
+            store.insert(k);
+        }
+        Ok(store)
+    }
+
+    /// Writes the JSON form.
+    pub fn to_json(&self) -> String {
+        let file = TrustStoreFile { keys: self.keys.values().cloned().collect() };
+        serde_json::to_string_pretty(&file).unwrap_or_default()
+    }
+}

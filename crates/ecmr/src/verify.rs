@@ -1,0 +1,741 @@
+//! Verification of a signed document: every signature, the hash chain, the note digests, the lifecycle and the
+//! pinned keys, with a structured [`Report`]. Only verification makes a [`Verified`] value.
+//!
+//! ```
+//! # use ecmr::keys::FileKey;
+//! # let note: serde_json::Value = serde_json::from_str(include_str!("../../../examples/domestic-pallets.json")).unwrap();
+//! let sender = FileKey::from_seed(&[1; 32]);
+//! let at = "2026-11-27T15:00:00Z".parse().unwrap();
+//! let id = uuid::Uuid::from_u128(1);
+//! let doc = ecmr::sign::issue_value(id, note, at, &sender).unwrap();
+//! let verified = ecmr::verify::verify(doc.bytes(), None).unwrap();
+//! assert_eq!(verified.state(), ecmr::lifecycle::State::Issued);
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::canonical::{self, escape_segment};
+use crate::document::{Document, Event, EventData, EventKind, ParseError, Role, signing_input_of};
+use crate::keys::{ALG_ED25519, KeyId, PublicKey, TrustStore, decode_b64url};
+use crate::lifecycle::{self, LifecycleError, State};
+use crate::model::ConsignmentNote;
+
+/// One reason a document does not verify, with the position of the event concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{}{kind}", match seq { Some(s) => format!("event {s}: "), None => String::new() })]
+pub struct Failure {
+    /// Position of the event in `events` (its `seq` when that is right); `None` for the document as a whole.
+    pub seq: Option<u64>,
+    /// What is wrong.
+    #[serde(flatten)]
+    pub kind: FailureKind,
+}
+
+/// The named verification failures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// `format` is missing or not `ecmr-document/1`.
+    #[error("unknown format {found:?}; expected \"ecmr-document/1\"")]
+    UnknownFormat {
+        /// The `format` found, if it was a string.
+        found: Option<String>,
+    },
+    /// Not strict JSON, or not the document's shape.
+    #[error("malformed document: {message} at {pointer}")]
+    Malformed {
+        /// JSON pointer of the value at fault.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `id` is not a UUID in lowercase hyphenated form.
+    #[error("document id `{found}` is not a lowercase hyphenated UUID")]
+    InvalidDocumentId {
+        /// The id found.
+        found: String,
+    },
+    /// The document has no events.
+    #[error("the document has no events; the first must be `issued`")]
+    NoEvents,
+    /// `seq` skips ahead.
+    #[error("seq gap: expected {expected}, found {found}")]
+    SeqGap {
+        /// The seq that should be here.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// `seq` repeats or goes back.
+    #[error("seq repeated: expected {expected}, found {found}")]
+    SeqRepeat {
+        /// The seq that should be here.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// `document_id` is not the document's `id`.
+    #[error("document_id `{found}` is not this document's id")]
+    WrongDocumentId {
+        /// The id found.
+        found: String,
+    },
+    /// `prev` is not the digest of the previous event (or not `null` at seq 0).
+    #[error("prev {found:?} is not the digest of the previous event ({expected:?})")]
+    BrokenPrev {
+        /// The digest expected.
+        expected: Option<String>,
+        /// The digest found.
+        found: Option<String>,
+    },
+    /// `note_digest` is not the digest of the note as it stands after the event.
+    #[error("note_digest {found} does not match the note ({expected})")]
+    WrongNoteDigest {
+        /// The digest computed.
+        expected: String,
+        /// The digest found.
+        found: String,
+    },
+    /// `signer.alg` is not `Ed25519`.
+    #[error("unsupported signature algorithm `{found}`")]
+    UnsupportedAlgorithm {
+        /// The algorithm found.
+        found: String,
+    },
+    /// `signer.public_key` is not base64url of a 32-byte Ed25519 point.
+    #[error("signer public key is unusable: {message}")]
+    BadKey {
+        /// What is wrong.
+        message: String,
+    },
+    /// The public key has small order.
+    #[error("weak signer public key (small order)")]
+    WeakKey,
+    /// `signature` is not base64url of 64 bytes.
+    #[error("signature is not base64url of 64 bytes")]
+    BadSignatureEncoding,
+    /// The signature is valid only under lax rules (non-canonical `S` or malleable `R`); `verify_strict` refuses it.
+    #[error("non-canonical signature (refused by strict verification)")]
+    NonCanonicalSignature,
+    /// The signature does not match the event and key.
+    #[error("bad signature")]
+    BadSignature,
+    /// The note pins keys for this role and the signer's key is not one of them.
+    #[error("key {key_id} is not among the keys the note pins for the {role}")]
+    KeyNotPinned {
+        /// The signer's key id.
+        key_id: KeyId,
+        /// The role signed in.
+        role: Role,
+    },
+    /// The lifecycle does not allow this event here (wrong role, wrong state, after a final state …).
+    #[error("disallowed transition: {0}")]
+    DisallowedTransition(LifecycleError),
+    /// `at` or `data` is not what the kind requires.
+    #[error("invalid event data at {pointer}: {message}")]
+    InvalidEventData {
+        /// JSON pointer into the document.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An amendment changes what it may not change.
+    #[error("forbidden amendment at {pointer}: {message}")]
+    ForbiddenAmendment {
+        /// JSON pointer into the note.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The note (as issued, or after an amendment) is not a valid consignment note.
+    #[error("invalid note at {pointer}: {message}")]
+    InvalidNote {
+        /// JSON pointer into the note.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl FailureKind {
+    /// The stable snake_case name of the failure, as used in test vectors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FailureKind::UnknownFormat { .. } => "unknown_format",
+            FailureKind::Malformed { .. } => "malformed",
+            FailureKind::InvalidDocumentId { .. } => "invalid_document_id",
+            FailureKind::NoEvents => "no_events",
+            FailureKind::SeqGap { .. } => "seq_gap",
+            FailureKind::SeqRepeat { .. } => "seq_repeat",
+            FailureKind::WrongDocumentId { .. } => "wrong_document_id",
+            FailureKind::BrokenPrev { .. } => "broken_prev",
+            FailureKind::WrongNoteDigest { .. } => "wrong_note_digest",
+            FailureKind::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
+            FailureKind::BadKey { .. } => "bad_key",
+            FailureKind::WeakKey => "weak_key",
+            FailureKind::BadSignatureEncoding => "bad_signature_encoding",
+            FailureKind::NonCanonicalSignature => "non_canonical_signature",
+            FailureKind::BadSignature => "bad_signature",
+            FailureKind::KeyNotPinned { .. } => "key_not_pinned",
+            FailureKind::DisallowedTransition(_) => "disallowed_transition",
+            FailureKind::InvalidEventData { .. } => "invalid_event_data",
+            FailureKind::ForbiddenAmendment { .. } => "forbidden_amendment",
+            FailureKind::InvalidNote { .. } => "invalid_note",
+        }
+    }
+}
+
+impl From<ParseError> for FailureKind {
+    fn from(e: ParseError) -> Self {
+        match e {
+            ParseError::UnknownFormat(found) => FailureKind::UnknownFormat { found },
+            ParseError::Json(j) => FailureKind::Malformed { pointer: j.pointer.clone(), message: j.to_string() },
+            ParseError::Shape { pointer, message } => FailureKind::Malformed { pointer, message },
+        }
+    }
+}
+
+/// Why a signer's key is accepted for its role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "trust", rename_all = "snake_case")]
+pub enum Trust {
+    /// The note pins this key for the role.
+    Pinned,
+    /// The trust store vouches for the key in this role.
+    TrustStore {
+        /// The party the store names.
+        party: String,
+    },
+    /// Neither: the signature is sound, but nothing says whose key it is.
+    NotVouched,
+}
+
+/// What verification found for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventReport {
+    /// Position in `events`.
+    pub seq: u64,
+    /// The event's kind.
+    pub kind: EventKind,
+    /// The role it is signed in.
+    pub role: Role,
+    /// The signer's key id, when the key is readable.
+    pub key_id: Option<KeyId>,
+    /// The signature verifies strictly.
+    pub signature_ok: bool,
+    /// `seq`, `document_id` and `prev` are right.
+    pub chain_ok: bool,
+    /// `note_digest` is right (and an amended note is valid).
+    pub digest_ok: bool,
+    /// Role, state and data are allowed by the lifecycle.
+    pub lifecycle_ok: bool,
+    /// Whether the key is vouched for.
+    pub trust: Trust,
+}
+
+/// The result of verifying a document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Overall verdict: no failures.
+    pub valid: bool,
+    /// Every failure found, in document order.
+    pub failures: Vec<Failure>,
+    /// The document id, when the document could be parsed.
+    pub document_id: Option<String>,
+    /// One entry per event.
+    pub events: Vec<EventReport>,
+    /// The state after the last allowed event.
+    pub state: Option<State>,
+    /// The current note: the original with every amendment applied in order.
+    pub note: Option<Value>,
+}
+
+impl Report {
+    fn rejected(kind: FailureKind) -> Self {
+        Report {
+            valid: false,
+            failures: vec![Failure { seq: None, kind }],
+            document_id: None,
+            events: Vec::new(),
+            state: None,
+            note: None,
+        }
+    }
+
+    /// Whether every event's key is pinned or vouched for by the trust store.
+    pub fn all_trusted(&self) -> bool {
+        self.events.iter().all(|e| e.trust != Trust::NotVouched)
+    }
+}
+
+/// The document did not verify.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("document does not verify: {}", report.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct VerifyError {
+    /// The full report; `failures` is not empty.
+    pub report: Report,
+}
+
+/// A value that passed verification, with the exact bytes it was read from.
+///
+/// There is no public constructor: only [`verify`] and the lifecycle builders in [`crate::sign`] (which run the
+/// same checks on the event they add) make one.
+#[derive(Debug, Clone)]
+pub struct Verified<T> {
+    value: T,
+    bytes: Vec<u8>,
+    report: Report,
+    chain: Chain,
+}
+
+impl<T> Verified<T> {
+    /// The verified value.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// The bytes it was verified from (or, for a document built here, its compact serialisation).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The verification report.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The value, giving up the proof.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The bytes, giving up the proof.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl Verified<Document> {
+    /// The document's state after its last event.
+    pub fn state(&self) -> State {
+        self.chain.state.unwrap_or(State::Issued)
+    }
+
+    /// The note as it stands: the original with every amendment applied.
+    pub fn current_note(&self) -> &Value {
+        &self.chain.note
+    }
+
+    /// The current note as the typed model (it parsed when it was verified).
+    ///
+    /// # Errors
+    /// Never for a verified document; the JSON error is passed on should parsing fail anyway.
+    pub fn current_note_typed(&self) -> Result<ConsignmentNote, crate::json::JsonError> {
+        parse_note(&self.chain.note).map_err(|(pointer, message)| crate::json::JsonError {
+            pointer,
+            line: 0,
+            column: 0,
+            message,
+        })
+    }
+
+    /// The document id.
+    pub fn id(&self) -> &str {
+        &self.value.id
+    }
+
+    /// `seq` the next event must have.
+    pub fn next_seq(&self) -> u64 {
+        self.chain.expected_seq
+    }
+
+    /// Digest of the last event (the next event's `prev`).
+    pub fn last_event_digest(&self) -> Option<&str> {
+        self.chain.prev.as_deref()
+    }
+
+    /// Digest of the current note.
+    pub fn note_digest(&self) -> &str {
+        &self.chain.note_digest
+    }
+
+    /// Seqs of events whose reservations await the sender's acceptance.
+    pub fn open_reservations(&self) -> impl Iterator<Item = u64> + '_ {
+        self.chain.open_reservations.iter().copied()
+    }
+
+    /// Verifies `event` as the next one and returns the longer document. Used by the builders.
+    pub(crate) fn append_checked(&self, event: Event) -> Result<Verified<Document>, Vec<Failure>> {
+        let mut chain = self.chain.clone();
+        let index = self.value.events.len() as u64;
+        let (ev_report, failures) = chain.step(index, &event, None);
+        if !failures.is_empty() {
+            return Err(failures);
+        }
+        let mut doc = self.value.clone();
+        doc.events.push(event);
+        let mut report = self.report.clone();
+        report.events.push(ev_report);
+        report.state = chain.state;
+        report.note = Some(chain.note.clone());
+        let bytes = doc.to_vec();
+        Ok(Verified { value: doc, bytes, report, chain })
+    }
+
+    /// A new document holding only a verified `issued` event. Used by the builders.
+    pub(crate) fn first(doc: Document) -> Result<Verified<Document>, Vec<Failure>> {
+        let bytes = doc.to_vec();
+        let (report, chain) = run(&doc, None);
+        if report.valid { Ok(Verified { value: doc, bytes, report, chain }) } else { Err(report.failures) }
+    }
+}
+
+/// Verifies a document's bytes: strict parsing, then every event in order.
+///
+/// `trust`, when given, vouches for keys the note does not pin; the report says for each event whether its key
+/// is pinned, vouched for, or neither. An unvouched key is not a failure; see [`Report::all_trusted`].
+///
+/// # Errors
+/// [`VerifyError`] with the full report when anything fails.
+pub fn verify(bytes: &[u8], trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
+    let doc = match Document::from_slice(bytes) {
+        Ok(doc) => doc,
+        Err(e) => return Err(VerifyError { report: Report::rejected(e.into()) }),
+    };
+    let (report, chain) = run(&doc, trust);
+    if report.valid {
+        Ok(Verified { value: doc, bytes: bytes.to_vec(), report, chain })
+    } else {
+        Err(VerifyError { report })
+    }
+}
+
+/// Verifies and returns the report whatever the outcome.
+pub fn check(bytes: &[u8], trust: Option<&TrustStore>) -> Report {
+    match verify(bytes, trust) {
+        Ok(v) => v.report,
+        Err(e) => e.report,
+    }
+}
+
+fn run(doc: &Document, trust: Option<&TrustStore>) -> (Report, Chain) {
+    let mut failures = Vec::new();
+    if uuid::Uuid::parse_str(&doc.id).map(|u| u.hyphenated().to_string() != doc.id).unwrap_or(true) {
+        failures.push(Failure { seq: None, kind: FailureKind::InvalidDocumentId { found: doc.id.clone() } });
+    }
+    let mut chain = Chain::new(doc);
+    if let Err((pointer, message)) = check_note(&doc.note) {
+        failures.push(Failure { seq: Some(0), kind: FailureKind::InvalidNote { pointer, message } });
+    }
+    if doc.events.is_empty() {
+        failures.push(Failure { seq: None, kind: FailureKind::NoEvents });
+    }
+    let mut events = Vec::with_capacity(doc.events.len());
+    for (i, ev) in doc.events.iter().enumerate() {
+        let (r, f) = chain.step(i as u64, ev, trust);
+        events.push(r);
+        failures.extend(f);
+    }
+    let report = Report {
+        valid: failures.is_empty(),
+        failures,
+        document_id: Some(doc.id.clone()),
+        events,
+        state: chain.state,
+        note: Some(chain.note.clone()),
+    };
+    (report, chain)
+}
+
+/// The running state of verification.
+#[derive(Debug, Clone)]
+struct Chain {
+    doc_id: String,
+    expected_seq: u64,
+    prev: Option<String>,
+    state: Option<State>,
+    note: Value,
+    note_digest: String,
+    open_reservations: BTreeSet<u64>,
+}
+
+fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
+    serde_path_to_error::deserialize::<_, ConsignmentNote>(note).map_err(|e| {
+        let mut pointer = String::new();
+        for seg in e.path().iter() {
+            use serde_path_to_error::Segment;
+            match seg {
+                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                Segment::Map { key } => {
+                    pointer.push('/');
+                    pointer.push_str(&escape_segment(key));
+                }
+                Segment::Enum { .. } | Segment::Unknown => {}
+            }
+        }
+        (pointer, e.inner().to_string())
+    })
+}
+
+/// The note parses as a [`ConsignmentNote`] and validation reports no errors.
+fn check_note(note: &Value) -> Result<(), (String, String)> {
+    let typed = parse_note(note)?;
+    let report = crate::validate::validate(&typed);
+    match report.errors().next() {
+        Some(f) => Err((f.path.clone(), format!("{} ({})", f.message, f.code))),
+        None => Ok(()),
+    }
+}
+
+fn consignee_has_disposal(note: &Value) -> bool {
+    note.get("consignee_has_right_of_disposal") == Some(&Value::Bool(true))
+}
+
+/// The keys the note pins for `role` (strings as written).
+fn pinned_keys(note: &Value, role: Role) -> Vec<&Value> {
+    fn keys_of(party: Option<&Value>) -> Vec<&Value> {
+        party
+            .and_then(|p| p.get("public_keys"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default()
+    }
+    match role {
+        Role::Sender => keys_of(note.get("sender")),
+        Role::Carrier => keys_of(note.get("carrier")),
+        Role::Consignee => keys_of(note.get("consignee")),
+        Role::SuccessiveCarrier => note
+            .get("successive_carriers")
+            .and_then(Value::as_array)
+            .map(|cs| cs.iter().flat_map(|c| keys_of(Some(c))).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Paths an amendment may not change.
+const FROZEN_BY_AMENDMENT: &[&str] =
+    &["/consignee_has_right_of_disposal", "/sender/public_keys", "/carrier/public_keys"];
+
+impl Chain {
+    fn new(doc: &Document) -> Self {
+        Chain {
+            doc_id: doc.id.clone(),
+            expected_seq: 0,
+            prev: None,
+            state: None,
+            note: doc.note.clone(),
+            note_digest: canonical::digest_value(&doc.note),
+            open_reservations: BTreeSet::new(),
+        }
+    }
+
+    /// Checks the event at position `index` and advances. Returns its report and its failures.
+    fn step(&mut self, index: u64, ev: &Event, trust: Option<&TrustStore>) -> (EventReport, Vec<Failure>) {
+        let mut failures = Vec::new();
+        let mut fail = |kind: FailureKind| failures.push(Failure { seq: Some(index), kind });
+        let base = format!("/events/{index}");
+
+        // Chain: seq, document id, prev.
+        let mut chain_ok = true;
+        if ev.seq != self.expected_seq {
+            chain_ok = false;
+            let (expected, found) = (self.expected_seq, ev.seq);
+            fail(if found < expected {
+                FailureKind::SeqRepeat { expected, found }
+            } else {
+                FailureKind::SeqGap { expected, found }
+            });
+        }
+        if ev.document_id != self.doc_id {
+            chain_ok = false;
+            fail(FailureKind::WrongDocumentId { found: ev.document_id.clone() });
+        }
+        if ev.prev != self.prev {
+            chain_ok = false;
+            fail(FailureKind::BrokenPrev { expected: self.prev.clone(), found: ev.prev.clone() });
+        }
+
+        // Signature.
+        let mut value = ev.to_value();
+        let event_digest = canonical::digest_value(&value);
+        let message = signing_input_of(&mut value);
+        let mut signature_ok = false;
+        let mut key = None;
+        if ev.signer.alg != ALG_ED25519 {
+            fail(FailureKind::UnsupportedAlgorithm { found: ev.signer.alg.clone() });
+        } else {
+            match PublicKey::from_b64url(&ev.signer.public_key) {
+                Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
+                Ok(pk) if pk.is_weak() => {
+                    key = Some(pk);
+                    fail(FailureKind::WeakKey);
+                }
+                Ok(pk) => {
+                    key = Some(pk);
+                    match decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok()) {
+                        None => fail(FailureKind::BadSignatureEncoding),
+                        Some(sig_bytes) => {
+                            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+                            if pk.verifying_key().verify_strict(&message, &sig).is_ok() {
+                                signature_ok = true;
+                            } else if sig_bytes[63] & 0xe0 != 0
+                                || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
+                            {
+                                fail(FailureKind::NonCanonicalSignature);
+                            } else {
+                                fail(FailureKind::BadSignature);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Lifecycle: time, data, state and role.
+        let mut lifecycle_ok = true;
+        if !ev.at.ends_with('Z') || chrono::DateTime::parse_from_rfc3339(&ev.at).is_err() {
+            lifecycle_ok = false;
+            fail(FailureKind::InvalidEventData {
+                pointer: format!("{base}/at"),
+                message: format!("`{}` is not an RFC 3339 UTC time ending in `Z`", ev.at),
+            });
+        }
+        let data = match EventData::parse(ev.kind, &ev.data) {
+            Ok(d) => Some(d),
+            Err((p, message)) => {
+                lifecycle_ok = false;
+                fail(FailureKind::InvalidEventData { pointer: format!("{base}/data{p}"), message });
+                None
+            }
+        };
+        let next = match lifecycle::transition(self.state, ev.kind, ev.role, consignee_has_disposal(&self.note)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                lifecycle_ok = false;
+                fail(FailureKind::DisallowedTransition(e));
+                None
+            }
+        };
+        if let Some(EventData::ReservationsAccepted(a)) = &data {
+            let mut open = self.open_reservations.clone();
+            for &seq in &a.events {
+                if !open.remove(&seq) {
+                    lifecycle_ok = false;
+                    fail(FailureKind::DisallowedTransition(LifecycleError::NoReservationsToAccept { seq }));
+                }
+            }
+        }
+
+        // The note after the event, and its digest.
+        let mut digest_ok = true;
+        let mut amended: Option<(Value, String)> = None;
+        if let Some(EventData::Amended(a)) = &data {
+            let mut note = self.note.clone();
+            canonical::merge_patch(&mut note, &a.patch);
+            let mut ok = true;
+            for path in FROZEN_BY_AMENDMENT {
+                if note.pointer(path) != self.note.pointer(path) {
+                    ok = false;
+                    fail(FailureKind::ForbiddenAmendment {
+                        pointer: (*path).to_owned(),
+                        message: "an amendment may not change this".to_owned(),
+                    });
+                }
+            }
+            if let Err((pointer, message)) = check_note(&note) {
+                ok = false;
+                fail(FailureKind::InvalidNote { pointer, message });
+            }
+            if ok {
+                let digest = canonical::digest_value(&note);
+                amended = Some((note, digest));
+            } else {
+                digest_ok = false;
+            }
+        }
+        let expected_digest = amended.as_ref().map_or(&self.note_digest, |(_, d)| d);
+        if digest_ok && ev.note_digest != *expected_digest {
+            digest_ok = false;
+            fail(FailureKind::WrongNoteDigest { expected: expected_digest.clone(), found: ev.note_digest.clone() });
+        }
+
+        // Pinned keys (the note before the event) and the trust store.
+        let mut trust_result = Trust::NotVouched;
+        if let Some(pk) = &key {
+            let pinned = pinned_keys(&self.note, ev.role);
+            if !pinned.is_empty() {
+                let bytes = pk.to_bytes();
+                let hit = pinned.iter().any(|p| {
+                    p.as_str().and_then(|s| decode_b64url(s).ok()).is_some_and(|b| b.as_slice() == bytes.as_slice())
+                });
+                if hit {
+                    trust_result = Trust::Pinned;
+                } else {
+                    fail(FailureKind::KeyNotPinned { key_id: pk.key_id(), role: ev.role });
+                }
+            } else if let Some(t) = trust.and_then(|t| t.vouches(pk, ev.role)) {
+                trust_result = Trust::TrustStore { party: t.name.clone() };
+            }
+        }
+
+        // Advance.
+        if lifecycle_ok && let Some(next) = next {
+            self.state = Some(next);
+            match &data {
+                Some(EventData::ReservationsAccepted(a)) => {
+                    for seq in &a.events {
+                        self.open_reservations.remove(seq);
+                    }
+                }
+                Some(d)
+                    if matches!(d.kind(), EventKind::TakenOver | EventKind::HandedOver)
+                        && !d.reservations().is_empty() =>
+                {
+                    self.open_reservations.insert(index);
+                }
+                _ => {}
+            }
+        }
+        if let Some((note, digest)) = amended {
+            self.note = note;
+            self.note_digest = digest;
+        }
+        self.prev = Some(event_digest);
+        self.expected_seq = index + 1;
+
+        let report = EventReport {
+            seq: index,
+            kind: ev.kind,
+            role: ev.role,
+            key_id: key.map(|k| k.key_id()),
+            signature_ok,
+            chain_ok,
+            digest_ok,
+            lifecycle_ok,
+            trust: trust_result,
+        };
+        (report, failures)
+    }
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trust::Pinned => f.write_str("pinned"),
+            Trust::TrustStore { party } => write!(f, "trust store: {party}"),
+            Trust::NotVouched => f.write_str("not vouched for"),
+        }
+    }
+}
