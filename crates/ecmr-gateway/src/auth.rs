@@ -43,17 +43,7 @@ pub struct IssuedToken {
 
 /// SHA-256 of a token, lowercase hex: the only form in which tokens are stored.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
+    ecmr::canonical::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Makes a new random token for a principal.
@@ -64,13 +54,8 @@ pub fn issue_token(principal_id: Uuid, expires_at: Option<DateTime<Utc>>) -> Res
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| PrincipalError::Random(e.to_string()))?;
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-    let stored = NewToken {
-        id: Uuid::new_v4(),
-        token_sha256: token_hash(&token),
-        principal_id,
-        created_at: now(),
-        expires_at,
-    };
+    let stored =
+        NewToken { id: Uuid::new_v4(), token_sha256: token_hash(&token), principal_id, created_at: now(), expires_at };
     Ok(IssuedToken { token, stored })
 }
 
@@ -79,17 +64,9 @@ pub fn issue_token(principal_id: Uuid, expires_at: Option<DateTime<Utc>>) -> Res
 /// # Errors
 /// [`PrincipalError::Invalid`] naming what is wrong with the key.
 pub fn parse_public_key(text: &str) -> Result<PrincipalKey, PrincipalError> {
-    let text = text.trim();
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|e| PrincipalError::Invalid(format!("public key {text:?} is not base64url without padding: {e}")))?;
-    if bytes.len() != 32 {
-        return Err(PrincipalError::Invalid(format!(
-            "public key {text:?} has {} bytes; an Ed25519 public key has 32",
-            bytes.len()
-        )));
-    }
-    Ok(PrincipalKey { key_id: hex(&Sha256::digest(&bytes)), public_key: text.to_owned() })
+    let key = ecmr::keys::PublicKey::from_b64url(text.trim())
+        .map_err(|e| PrincipalError::Invalid(format!("public key {text:?}: {e}")))?;
+    Ok(PrincipalKey { key_id: key.key_id().to_string(), public_key: key.to_b64url() })
 }
 
 /// What a new principal should be.
@@ -150,10 +127,8 @@ pub async fn create_principal(store: &Store, req: NewPrincipal) -> Result<(Princ
             ));
         }
     }
-    if let Some(at) = req.token_expires_at {
-        if at <= Utc::now() {
-            return Err(PrincipalError::Invalid("token_expires_at is in the past".into()));
-        }
+    if req.token_expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(PrincipalError::Invalid("token_expires_at is in the past".into()));
     }
     let principal = Principal {
         id: Uuid::new_v4(),

@@ -105,10 +105,7 @@ impl Config {
     ///
     /// # Errors
     /// As [`Config::load`].
-    pub fn load_with_env(
-        file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load_with_env(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = match file {
             None => Config::default(),
             Some(path) => {
@@ -221,8 +218,8 @@ mod tests {
 
     #[test]
     fn file_then_environment() {
-        let c = Config::from_toml("listen = \"0.0.0.0:9000\"\nlog_format = \"text\"\nbody_limit_bytes = 4096\n")
-            .unwrap();
+        let c =
+            Config::from_toml("listen = \"0.0.0.0:9000\"\nlog_format = \"text\"\nbody_limit_bytes = 4096\n").unwrap();
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.body_limit_bytes, 4096);

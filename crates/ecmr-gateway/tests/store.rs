@@ -51,6 +51,7 @@ fn append(doc: Uuid, seq: i64, kind: &str, key: &str) -> EventAppend {
         event: event(seq, kind, "carrier", key),
         state: "in_transit".into(),
         keys: vec![DocumentKey { key_id: key.into(), role: "carrier".into(), relation: KeyRelation::Signer }],
+        submitted_by: Uuid::new_v4(),
         received_at: now(),
     }
 }
@@ -318,6 +319,7 @@ async fn principals_and_tokens() {
 async fn audit_log_keeps_entries_in_order() {
     for store in common::stores("audit_log_keeps_entries_in_order").await {
         let doc = Uuid::new_v4();
+        assert!(store.audit.for_document(doc).await.unwrap().is_empty());
         for (i, action) in ["document.created", "document.read", "document.read"].iter().enumerate() {
             store
                 .audit

@@ -257,6 +257,8 @@ pub struct EventAppend {
     pub state: String,
     /// New keys (the signer, keys pinned by an amendment).
     pub keys: Vec<DocumentKey>,
+    /// Principal that submitted it.
+    pub submitted_by: Uuid,
     /// When it was received.
     pub received_at: DateTime<Utc>,
 }
@@ -294,7 +296,8 @@ pub struct ListQuery {
     pub limit: u32,
 }
 
-/// Documents and their events.
+/// Documents and their events. Storing a document or an event also records it in the audit log
+/// (`document.created`, `event.appended`) in the same transaction.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
     /// Stores a verified document, idempotently.

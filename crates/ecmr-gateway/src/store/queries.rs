@@ -140,6 +140,16 @@ macro_rules! queries {
                 }
             }
             insert_keys(conn, doc.id, &doc.keys).await?;
+            audit_append(conn, &AuditEntry {
+                at: doc.received_at,
+                document_id: Some(doc.id),
+                principal_id: doc.submitted_by,
+                principal_kind: PrincipalKind::Party,
+                action: "document.created".into(),
+                reason: None,
+                request_id: None,
+            })
+            .await?;
             for i in &doc.identifiers {
                 sqlx::query(
                     "INSERT INTO identifiers (document_id, kind, value, country, mode_code, dangerous_goods) \
@@ -190,6 +200,16 @@ macro_rules! queries {
                     )));
                 }
                 insert_keys(conn, a.document_id, &a.keys).await?;
+                audit_append(conn, &AuditEntry {
+                    at: a.received_at,
+                    document_id: Some(a.document_id),
+                    principal_id: a.submitted_by,
+                    principal_kind: PrincipalKind::Party,
+                    action: format!("event.appended:{}", a.event.seq),
+                    reason: None,
+                    request_id: None,
+                })
+                .await?;
                 return Ok(AppendOutcome::Appended(DocumentSummary {
                     state: a.state.clone(),
                     last_seq: a.event.seq,
