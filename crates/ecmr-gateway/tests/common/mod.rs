@@ -166,6 +166,13 @@ pub struct Party {
     pub id: uuid::Uuid,
     pub token: String,
     pub key: FileKey,
+    pub seed: u8,
+}
+
+impl Party {
+    pub fn key_seed(&self) -> u8 {
+        self.seed
+    }
 }
 
 impl TestApp {
@@ -214,7 +221,7 @@ impl TestApp {
         )
         .await
         .expect("party");
-        Party { id: p.id, token: token.token, key }
+        Party { id: p.id, token: token.token, key, seed }
     }
 
     pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
