@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use ecmr::canonical::{self, MAX_DOCUMENT_BYTES, StrictJsonErrorKind};
 use ecmr::document::Document;
-use ecmr::keys::PublicKey;
 use ecmr::verify::{Verified, verify};
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -35,19 +35,23 @@ fn refused(e: ecmr::verify::VerifyError) -> ApiError {
     ApiError::Unprocessable { slug: "verification-failed", detail, failures: e.report.failures, findings: Vec::new() }
 }
 
-fn key_id_of(public_key: &str) -> Result<String, ApiError> {
-    PublicKey::from_b64url(public_key)
-        .map(|k| k.key_id().to_string())
-        .map_err(|e| ApiError::Internal(format!("verified signer key unreadable: {e}")))
+/// Key id of a base64url public key: lowercase hex SHA-256 of its 32 bytes (no curve-point decoding needed).
+fn key_id(public_key: &str) -> Option<String> {
+    let bytes = ecmr::keys::decode_b64url(public_key).ok().filter(|b| b.len() == 32)?;
+    Some(canonical::hex(&Sha256::digest(&bytes)))
 }
 
-/// Runs the note's content checks; errors refuse the document with every finding.
-fn check_note(verified: &Verified<Document>) -> Result<(), ApiError> {
+fn key_id_of(public_key: &str) -> Result<String, ApiError> {
+    key_id(public_key).ok_or_else(|| ApiError::Internal("verified signer key unreadable".into()))
+}
+
+/// Runs the note's content checks; errors refuse the document with every finding. Returns the typed note.
+fn check_note(verified: &Verified<Document>) -> Result<ecmr::ConsignmentNote, ApiError> {
     let note =
         verified.current_note_typed().map_err(|e| ApiError::Internal(format!("verified note does not parse: {e}")))?;
     let report = ecmr::validate::validate(&note);
     if report.is_valid() {
-        return Ok(());
+        return Ok(note);
     }
     let errors: Vec<_> = report.errors().cloned().collect();
     Err(ApiError::Unprocessable {
@@ -68,7 +72,7 @@ fn pinned_keys(note: &Value) -> Vec<DocumentKey> {
     let mut add = |party: Option<&Value>, role: &str| {
         let keys = party.and_then(|p| p.get("public_keys")).and_then(Value::as_array);
         for k in keys.into_iter().flatten() {
-            if let Some(id) = k.as_str().and_then(|s| PublicKey::from_b64url(s).ok()).map(|k| k.key_id().to_string()) {
+            if let Some(id) = k.as_str().and_then(key_id) {
                 out.push(DocumentKey { key_id: id, role: role.to_owned(), relation: KeyRelation::Pinned });
             }
         }
@@ -87,8 +91,7 @@ fn normalise_id(s: &str) -> String {
 }
 
 /// Vehicle and equipment identifiers of the current note (for roadside searches).
-fn identifiers(verified: &Verified<Document>) -> Vec<Identifier> {
-    let Ok(note) = verified.current_note_typed() else { return Vec::new() };
+fn identifiers(note: &ecmr::ConsignmentNote) -> Vec<Identifier> {
     let dg = note.goods.iter().any(|g| g.dangerous_goods.is_some());
     let mode = note.transport.mode_code.clone();
     let mut seen = BTreeSet::new();
@@ -146,6 +149,17 @@ fn dedup(mut keys: Vec<DocumentKey>) -> Vec<DocumentKey> {
     keys
 }
 
+/// Digest of a document's content, independent of its JSON layout: the id, the digest of the note as issued
+/// (verified equal to `events[0].note_digest`) and the digest of every event, each canonical (JCS).
+fn content_digest(id: &str, note_digest: &str, events: &[NewEvent]) -> String {
+    let mut text = format!("ecmr-content/1\n{id}\n{note_digest}\n");
+    for e in events {
+        text.push_str(&e.digest);
+        text.push('\n');
+    }
+    canonical::sha256_tagged(text.as_bytes())
+}
+
 /// A submitted document after every check, ready to store.
 #[derive(Debug)]
 pub struct CheckedDocument {
@@ -160,15 +174,16 @@ pub struct CheckedDocument {
 /// # Errors
 /// 400 for malformed JSON, 422 for a document that does not verify or a note with errors.
 pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocument, ApiError> {
-    let value = parse_body(bytes)?;
+    parse_body(bytes)?;
     let verified = verify(bytes, None).map_err(refused)?;
-    check_note(&verified)?;
+    let typed = check_note(&verified)?;
     let id = Uuid::parse_str(verified.id())
         .map_err(|e| ApiError::Internal(format!("verified document id is not a UUID: {e}")))?;
     let events = new_events(&verified)?;
     let Some(first) = events.first() else {
         return Err(ApiError::Internal("verified document without events".into()));
     };
+    let first_note_digest = verified.events.first().map(|e| e.note_digest.clone()).unwrap_or_default();
     let note_number = verified.note.get("number").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut keys = signer_keys(&events);
     keys.extend(pinned_keys(&verified.note));
@@ -176,12 +191,12 @@ pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocumen
     let signer_key_ids = events.iter().map(|e| e.signer_key_id.clone()).collect();
     let record = NewDocument {
         id,
-        content_digest: canonical::digest_value(&value),
+        content_digest: content_digest(verified.id(), &first_note_digest, &events),
         note_number,
         sender_key_id: first.signer_key_id.clone(),
         note_json: serde_json::to_string(&verified.note).map_err(|e| ApiError::Internal(e.to_string()))?,
         state: verified.state().as_str().to_owned(),
-        identifiers: identifiers(&verified),
+        identifiers: identifiers(&typed),
         events,
         keys: dedup(keys),
         submitted_by,
@@ -207,12 +222,7 @@ pub enum EventCheck {
 /// The seq and signer key id of an event body, when it has them.
 fn peek(value: &Value) -> (Option<u64>, Option<String>) {
     let seq = value.get("seq").and_then(Value::as_u64);
-    let key = value
-        .get("signer")
-        .and_then(|s| s.get("public_key"))
-        .and_then(Value::as_str)
-        .and_then(|k| PublicKey::from_b64url(k).ok())
-        .map(|k| k.key_id().to_string());
+    let key = value.get("signer").and_then(|s| s.get("public_key")).and_then(Value::as_str).and_then(key_id);
     (seq, key)
 }
 

@@ -415,3 +415,32 @@ async fn sqlite_writes_survive_reopening() {
     reopened.close().await;
     assert!(Store::open("mysql://nope").await.is_err());
 }
+
+#[tokio::test]
+async fn concurrent_duplicates_resolve_like_sequential_ones() {
+    for store in common::stores("concurrent_duplicates_resolve_like_sequential_ones").await {
+        // The same document 10 times, and 10 different documents reusing one note number, all at once: they are
+        // likely to share a write batch.
+        let same = document("D-1", "k-dup", "k-c");
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let store = store.clone();
+            let doc = if i % 2 == 0 { same.clone() } else { document("D-2", "k-dup", "k-c") };
+            tasks.push(tokio::spawn(async move { store.documents.insert_document(doc).await.unwrap() }));
+        }
+        let mut created = 0;
+        let mut identical = 0;
+        let mut number_taken = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                InsertOutcome::Created(_) => created += 1,
+                InsertOutcome::Identical(_) => identical += 1,
+                InsertOutcome::NoteNumberTaken { .. } => number_taken += 1,
+                InsertOutcome::IdTaken => panic!("no id was reused with other content"),
+            }
+        }
+        assert_eq!((created, identical, number_taken), (2, 9, 9), "{}", store.backend());
+        assert_eq!(store.documents.count_documents().await.unwrap(), 2);
+        store.close().await;
+    }
+}

@@ -55,9 +55,9 @@ impl PgStore {
 impl DocumentStore for PgStore {
     async fn insert_document(&self, doc: NewDocument) -> StoreResult<InsertOutcome> {
         let mut tx = self.pool.begin().await?;
-        let r = q::insert_document(&mut tx, &doc).await?;
+        let r = q::insert_documents(&mut tx, &[&doc]).await?;
         tx.commit().await?;
-        Ok(r)
+        r.into_iter().next().ok_or_else(|| crate::store::StoreError::Corrupt("no outcome for a document".into()))
     }
 
     async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome> {
@@ -151,7 +151,7 @@ impl PrincipalStore for PgStore {
 impl AuditLog for PgStore {
     async fn append(&self, entry: AuditEntry) -> StoreResult<()> {
         let mut c = self.pool.acquire().await?;
-        q::audit_append(&mut c, &entry).await
+        q::audit_append_many(&mut c, std::slice::from_ref(&entry)).await
     }
 
     async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {

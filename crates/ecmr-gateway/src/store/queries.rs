@@ -92,87 +92,170 @@ macro_rules! queries {
             Ok(r.rows_affected() == 1)
         }
 
-        pub(crate) async fn insert_document(conn: &mut $conn, doc: &NewDocument) -> StoreResult<InsertOutcome> {
-            let Some(last) = doc.events.last() else {
+        /// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
+        const CHUNK: usize = 100;
+
+        /// Stores many verified documents with a handful of multi-row statements; each gets its own outcome, as
+        /// [`insert_document`] would give it.
+        pub(crate) async fn insert_documents(
+            conn: &mut $conn,
+            docs: &[&NewDocument],
+        ) -> StoreResult<Vec<InsertOutcome>> {
+            let mut inserted = std::collections::HashSet::new();
+            for chunk in docs.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO documents (id, content_digest, note_number, sender_key_id, note_json, state, \
+                     last_seq, last_event_digest, submitted_by, received_at, updated_at) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, d| {
+                    let last = d.events.last();
+                    let at = format_time(d.received_at);
+                    b.push_bind(d.id.to_string())
+                        .push_bind(d.content_digest.clone())
+                        .push_bind(d.note_number.clone())
+                        .push_bind(d.sender_key_id.clone())
+                        .push_bind(d.note_json.clone())
+                        .push_bind(d.state.clone())
+                        .push_bind(last.map(|e| e.seq).unwrap_or(-1))
+                        .push_bind(last.map(|e| e.digest.clone()).unwrap_or_default())
+                        .push_bind(d.submitted_by.to_string())
+                        .push_bind(at.clone())
+                        .push_bind(at);
+                });
+                qb.push(" ON CONFLICT DO NOTHING RETURNING id");
+                for row in qb.build().fetch_all(&mut *conn).await? {
+                    inserted.insert(row.try_get::<String, _>("id")?);
+                }
+            }
+            // Which submission made each inserted row: the first with that id (rows are inserted in order).
+            let mut made = Vec::with_capacity(docs.len());
+            let mut taken = std::collections::HashSet::new();
+            for d in docs {
+                let id = d.id.to_string();
+                made.push(inserted.contains(&id) && taken.insert(id));
+            }
+            let new: Vec<&NewDocument> =
+                docs.iter().zip(&made).filter(|(_, m)| **m).map(|(d, _)| *d).collect();
+            if new.iter().any(|d| d.events.is_empty()) {
                 return Err(StoreError::Corrupt("a document without events cannot be stored".into()));
-            };
-            let at = format_time(doc.received_at);
-            let r = sqlx::query(
-                "INSERT INTO documents (id, content_digest, note_number, sender_key_id, note_json, state, last_seq, \
-                 last_event_digest, submitted_by, received_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(doc.id.to_string())
-            .bind(&doc.content_digest)
-            .bind(&doc.note_number)
-            .bind(&doc.sender_key_id)
-            .bind(&doc.note_json)
-            .bind(&doc.state)
-            .bind(last.seq)
-            .bind(&last.digest)
-            .bind(doc.submitted_by.to_string())
-            .bind(&at)
-            .execute(&mut *conn)
-            .await?;
-            if r.rows_affected() == 0 {
-                if let Some((s, digest)) = summary(conn, doc.id).await? {
-                    return Ok(if digest == doc.content_digest {
-                        InsertOutcome::Identical(s)
-                    } else {
-                        InsertOutcome::IdTaken
-                    });
+            }
+            let events: Vec<(&NewDocument, &crate::store::NewEvent)> =
+                new.iter().flat_map(|d| d.events.iter().map(move |e| (*d, e))).collect();
+            for chunk in events.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO events (document_id, seq, kind, role, signer_key_id, digest, body, received_at) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, (d, e)| {
+                    b.push_bind(d.id.to_string())
+                        .push_bind(e.seq)
+                        .push_bind(e.kind.clone())
+                        .push_bind(e.role.clone())
+                        .push_bind(e.signer_key_id.clone())
+                        .push_bind(e.digest.clone())
+                        .push_bind(e.body.clone())
+                        .push_bind(format_time(d.received_at));
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
+            let keys: Vec<(&NewDocument, &DocumentKey)> =
+                new.iter().flat_map(|d| d.keys.iter().map(move |k| (*d, k))).collect();
+            for chunk in keys.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new("INSERT INTO document_keys (key_id, document_id, role, relation) ");
+                qb.push_values(chunk.iter(), |mut b, (d, k)| {
+                    b.push_bind(k.key_id.clone())
+                        .push_bind(d.id.to_string())
+                        .push_bind(k.role.clone())
+                        .push_bind(k.relation.as_str());
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *conn).await?;
+            }
+            let idents: Vec<(&NewDocument, &Identifier)> =
+                new.iter().flat_map(|d| d.identifiers.iter().map(move |i| (*d, i))).collect();
+            for chunk in idents.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO identifiers (document_id, kind, value, country, mode_code, dangerous_goods) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, (d, i)| {
+                    b.push_bind(d.id.to_string())
+                        .push_bind(i.kind.clone())
+                        .push_bind(i.value.clone())
+                        .push_bind(i.country.clone())
+                        .push_bind(i.mode_code.clone())
+                        .push_bind(i.dangerous_goods);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *conn).await?;
+            }
+            let audit: Vec<AuditEntry> = new
+                .iter()
+                .map(|d| AuditEntry {
+                    at: d.received_at,
+                    document_id: Some(d.id),
+                    principal_id: d.submitted_by,
+                    principal_kind: PrincipalKind::Party,
+                    action: "document.created".into(),
+                    reason: None,
+                    request_id: None,
+                })
+                .collect();
+            audit_append_many(conn, &audit).await?;
+
+            let mut out = Vec::with_capacity(docs.len());
+            for (d, made) in docs.iter().zip(made) {
+                if made {
+                    let last = d.events.last();
+                    out.push(InsertOutcome::Created(DocumentSummary {
+                        id: d.id,
+                        note_number: d.note_number.clone(),
+                        state: d.state.clone(),
+                        last_seq: last.map(|e| e.seq).unwrap_or(-1),
+                        last_event_digest: last.map(|e| e.digest.clone()).unwrap_or_default(),
+                        received_at: d.received_at,
+                        updated_at: d.received_at,
+                    }));
+                    continue;
+                }
+                // Not inserted: the same document again, another with its id, or a reused note number.
+                if let Some((s, digest)) = summary(conn, d.id).await? {
+                    out.push(if digest == d.content_digest { InsertOutcome::Identical(s) } else { InsertOutcome::IdTaken });
+                    continue;
                 }
                 let row = sqlx::query("SELECT id FROM documents WHERE sender_key_id = $1 AND note_number = $2")
-                    .bind(&doc.sender_key_id)
-                    .bind(&doc.note_number)
+                    .bind(&d.sender_key_id)
+                    .bind(&d.note_number)
                     .fetch_optional(&mut *conn)
                     .await?;
-                return match row {
-                    Some(row) => {
-                        Ok(InsertOutcome::NoteNumberTaken { existing: uuid(&row.try_get::<String, _>("id")?)? })
+                match row {
+                    Some(row) => out.push(InsertOutcome::NoteNumberTaken {
+                        existing: uuid(&row.try_get::<String, _>("id")?)?,
+                    }),
+                    None => {
+                        return Err(StoreError::Corrupt(format!("document {} was neither stored nor found", d.id)));
                     }
-                    None => Err(StoreError::Corrupt(format!("document {} was neither stored nor found", doc.id))),
-                };
-            }
-            for e in &doc.events {
-                if !insert_event(conn, doc.id, e, &at).await? {
-                    return Err(StoreError::Corrupt(format!("event {} of new document {} exists", e.seq, doc.id)));
                 }
             }
-            insert_keys(conn, doc.id, &doc.keys).await?;
-            audit_append(conn, &AuditEntry {
-                at: doc.received_at,
-                document_id: Some(doc.id),
-                principal_id: doc.submitted_by,
-                principal_kind: PrincipalKind::Party,
-                action: "document.created".into(),
-                reason: None,
-                request_id: None,
-            })
-            .await?;
-            for i in &doc.identifiers {
-                sqlx::query(
-                    "INSERT INTO identifiers (document_id, kind, value, country, mode_code, dangerous_goods) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                )
-                .bind(doc.id.to_string())
-                .bind(&i.kind)
-                .bind(&i.value)
-                .bind(&i.country)
-                .bind(&i.mode_code)
-                .bind(i.dangerous_goods)
-                .execute(&mut *conn)
-                .await?;
+            Ok(out)
+        }
+
+        /// Appends many audit entries with multi-row statements.
+        pub(crate) async fn audit_append_many(conn: &mut $conn, entries: &[AuditEntry]) -> StoreResult<()> {
+            for chunk in entries.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO audit_log (at, document_id, principal_id, principal_kind, action, reason, request_id) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, e| {
+                    b.push_bind(format_time(e.at))
+                        .push_bind(e.document_id.map(|d| d.to_string()))
+                        .push_bind(e.principal_id.to_string())
+                        .push_bind(e.principal_kind.as_str())
+                        .push_bind(e.action.clone())
+                        .push_bind(e.reason.clone())
+                        .push_bind(e.request_id.clone());
+                });
+                qb.build().execute(&mut *conn).await?;
             }
-            Ok(InsertOutcome::Created(DocumentSummary {
-                id: doc.id,
-                note_number: doc.note_number.clone(),
-                state: doc.state.clone(),
-                last_seq: last.seq,
-                last_event_digest: last.digest.clone(),
-                received_at: doc.received_at,
-                updated_at: doc.received_at,
-            }))
+            Ok(())
         }
 
         pub(crate) async fn append_event(conn: &mut $conn, a: &EventAppend) -> StoreResult<AppendOutcome> {

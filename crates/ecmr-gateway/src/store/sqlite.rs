@@ -31,6 +31,12 @@ mod q {
 const MAX_BATCH: usize = 512;
 /// Writes that may wait for the writer before callers are held back.
 const QUEUE: usize = 8192;
+/// A batch smaller than this waits [`GATHER_WAIT`] for more writes before it commits.
+const GATHER_BELOW: usize = 4;
+/// How long a small batch waits for company.
+const GATHER_WAIT: Duration = Duration::from_micros(250);
+/// How often the WAL is checkpointed into the database file, off the writer's path.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 enum WriteOp {
     Insert(Box<NewDocument>, oneshot::Sender<StoreResult<InsertOutcome>>),
@@ -71,6 +77,21 @@ pub struct SqliteStore {
     writes: mpsc::Sender<WriteOp>,
     reads: SqlitePool,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    checkpointer: tokio::task::JoinHandle<()>,
+}
+
+async fn checkpointer(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 impl SqliteStore {
@@ -86,12 +107,15 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let mut conn = SqliteConnection::connect_with(&options).await?;
+        // The writer never checkpoints itself (that would put the database file's fsync on a caller's commit); a
+        // background task does it every second from a read connection.
+        let mut conn = SqliteConnection::connect_with(&options.clone().pragma("wal_autocheckpoint", "0")).await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
         let reads = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         let (writes, rx) = mpsc::channel(QUEUE);
         let writer = tokio::spawn(writer(conn, rx));
-        Ok(SqliteStore { writes, reads, writer: Mutex::new(Some(writer)) })
+        let checkpointer = tokio::spawn(checkpointer(reads.clone()));
+        Ok(SqliteStore { writes, reads, writer: Mutex::new(Some(writer)), checkpointer })
     }
 
     async fn submit<T>(&self, op: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> WriteOp) -> StoreResult<T> {
@@ -107,6 +131,17 @@ async fn writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteOp>) {
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break;
         }
+        // A lone write usually has company on its way (the callers answered by the last commit are sending their
+        // next ones): give them a moment to join this commit rather than pay an fsync each.
+        if batch.len() < GATHER_BELOW {
+            tokio::time::sleep(GATHER_WAIT).await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
+                }
+            }
+        }
         let mut shutdown = None;
         let ops: Vec<WriteOp> = batch
             .drain(..)
@@ -119,7 +154,10 @@ async fn writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteOp>) {
             })
             .collect();
         if !ops.is_empty() {
+            let n = ops.len();
+            let t0 = std::time::Instant::now();
             let done = apply_batch(&mut conn, ops).await;
+            tracing::debug!(writes = n, micros = t0.elapsed().as_micros() as u64, "write batch committed");
             for d in done {
                 d.send();
             }
@@ -161,45 +199,82 @@ async fn apply_batch(conn: &mut SqliteConnection, ops: Vec<WriteOp>) -> Vec<Done
             return done;
         }
     };
+    let mut inserts = Vec::new();
+    let mut appends = Vec::new();
+    let mut audits = Vec::new();
     for op in ops {
-        // Each write in its own savepoint, so one failing write leaves the others of the batch intact.
-        let mut sp = match tx.begin().await {
-            Ok(sp) => sp,
+        match op {
+            WriteOp::Insert(doc, s) => inserts.push((doc, s)),
+            WriteOp::Append(a, s) => appends.push((a, s)),
+            WriteOp::Audit(e, s) => audits.push((e, s)),
+            WriteOp::Shutdown(_) => {}
+        }
+    }
+    // New documents together, with a few multi-row statements, in one savepoint. Appends and audit entries in a
+    // batch never concern a document inserted in the same batch (an append is verified against a stored chain).
+    if !inserts.is_empty() {
+        let docs: Vec<&NewDocument> = inserts.iter().map(|(d, _)| d.as_ref()).collect();
+        let result = match tx.begin().await {
+            Ok(mut sp) => match q::insert_documents(&mut sp, &docs).await {
+                Ok(outcomes) => sp.commit().await.map(|()| outcomes).map_err(StoreError::from),
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(StoreError::from(e)),
+        };
+        match result {
+            Ok(outcomes) => {
+                for ((_, s), o) in inserts.into_iter().zip(outcomes) {
+                    done.push(Done::Insert(s, Ok(o)));
+                }
+            }
             Err(e) => {
-                let why = format!("savepoint: {e}");
-                let d = match op {
-                    WriteOp::Insert(_, s) => Done::Insert(s, Err(StoreError::Commit(why))),
-                    WriteOp::Append(_, s) => Done::Append(s, Err(StoreError::Commit(why))),
-                    WriteOp::Audit(_, s) => Done::Audit(s, Err(StoreError::Commit(why))),
-                    WriteOp::Shutdown(_) => continue,
-                };
-                done.push(d);
-                continue;
+                tracing::error!(error = %e, "a batch of new documents failed");
+                let why = e.to_string();
+                for (_, s) in inserts {
+                    done.push(Done::Insert(s, Err(StoreError::Commit(why.clone()))));
+                }
             }
+        }
+    }
+    for (a, s) in appends {
+        // Each append in its own savepoint, so one failing append leaves the others intact.
+        let r = match tx.begin().await {
+            Ok(mut sp) => match q::append_event(&mut sp, &a).await {
+                Ok(o) => sp.commit().await.map(|()| o).map_err(StoreError::from),
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(StoreError::from(e)),
         };
-        let (d, ok) = match op {
-            WriteOp::Insert(doc, s) => {
-                let r = q::insert_document(&mut sp, &doc).await;
-                let ok = r.is_ok();
-                (Done::Insert(s, r), ok)
-            }
-            WriteOp::Append(a, s) => {
-                let r = q::append_event(&mut sp, &a).await;
-                let ok = r.is_ok();
-                (Done::Append(s, r), ok)
-            }
-            WriteOp::Audit(e, s) => {
-                let r = q::audit_append(&mut sp, &e).await;
-                let ok = r.is_ok();
-                (Done::Audit(s, r), ok)
-            }
-            WriteOp::Shutdown(_) => continue,
+        done.push(Done::Append(s, r));
+    }
+    if !audits.is_empty() {
+        let entries: Vec<AuditEntry> = audits.iter().map(|(e, _)| (**e).clone()).collect();
+        let r = match tx.begin().await {
+            Ok(mut sp) => match q::audit_append_many(&mut sp, &entries).await {
+                Ok(()) => sp.commit().await.map_err(StoreError::from),
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(StoreError::from(e)),
         };
-        let end = if ok { sp.commit().await } else { sp.rollback().await };
-        done.push(match end {
-            Ok(()) => d,
-            Err(e) => d.fail_if_ok(&format!("savepoint: {e}")),
-        });
+        let why = r.as_ref().err().map(ToString::to_string);
+        for (_, s) in audits {
+            done.push(Done::Audit(
+                s,
+                match &why {
+                    None => Ok(()),
+                    Some(w) => Err(StoreError::Commit(w.clone())),
+                },
+            ));
+        }
     }
     match tx.commit().await {
         Ok(()) => done,
@@ -329,6 +404,9 @@ impl Backend for SqliteStore {
         if let Some(handle) = self.writer.lock().await.take() {
             let _ = handle.await;
         }
+        self.checkpointer.abort();
+        // A last checkpoint so that the database file is complete on its own.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.reads).await;
         self.reads.close().await;
     }
 }
