@@ -331,21 +331,7 @@ impl EventData {
     /// `(pointer within data, message)`.
     pub fn parse(kind: EventKind, data: &Value) -> Result<EventData, (String, String)> {
         fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let mut pointer = String::new();
-                for seg in e.path().iter() {
-                    use serde_path_to_error::Segment;
-                    match seg {
-                        Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                        Segment::Map { key } => {
-                            pointer.push('/');
-                            pointer.push_str(&canonical::escape_segment(key));
-                        }
-                        Segment::Enum { .. } | Segment::Unknown => {}
-                    }
-                }
-                (pointer, e.inner().to_string())
-            })
+            serde_path_to_error::deserialize(v).map_err(|e| (path_pointer(e.path()), e.inner().to_string()))
         }
         let data = match kind {
             EventKind::Issued => EventData::Issued(de(data)?),
@@ -471,7 +457,8 @@ impl Document {
         Self::from_value(value)
     }
 
-    /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`].
+    /// As [`Document::from_slice`], from a value that passed [`canonical::parse_strict`]. The parts of the value
+    /// are moved into the document, not copied or rebuilt.
     ///
     /// # Errors
     /// [`ParseError`].
@@ -481,22 +468,20 @@ impl Document {
             Some(Value::String(f)) => return Err(ParseError::UnknownFormat(Some(f.clone()))),
             _ => return Err(ParseError::UnknownFormat(None)),
         }
-        let doc: Document = serde_path_to_error::deserialize(value).map_err(|e| {
-            let mut pointer = String::new();
-            for seg in e.path().iter() {
-                use serde_path_to_error::Segment;
-                match seg {
-                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                    Segment::Map { key } => {
-                        pointer.push('/');
-                        pointer.push_str(&canonical::escape_segment(key));
-                    }
-                    Segment::Enum { .. } | Segment::Unknown => {}
-                }
-            }
-            ParseError::Shape { pointer, message: e.inner().to_string() }
-        })?;
-        Ok(doc)
+        let mut map = Fields::new(value, String::new(), &["format", "id", "note", "events"])?;
+        let format = map.string("format")?;
+        let id = map.string("id")?;
+        let note = map.take("note")?;
+        let events = match map.take("events")? {
+            Value::Array(items) => items,
+            _ => return Err(shape("/events".into(), "invalid type: expected a sequence")),
+        };
+        let events = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Event::from_value(v, format!("/events/{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Document { format, id, note, events })
     }
 
     /// Compact JSON bytes of the document.
@@ -510,7 +495,98 @@ impl Document {
     }
 }
 
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for seg in path.iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&canonical::escape_segment(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn shape(pointer: String, message: &str) -> ParseError {
+    ParseError::Shape { pointer, message: message.to_owned() }
+}
+
+/// The members of one JSON object, taken out one by one, with unknown members refused.
+struct Fields {
+    map: serde_json::Map<String, Value>,
+    at: String,
+}
+
+impl Fields {
+    fn new(value: Value, at: String, allowed: &[&str]) -> Result<Self, ParseError> {
+        let Value::Object(map) = value else { return Err(shape(at, "invalid type: expected an object")) };
+        if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let pointer = format!("{at}/{}", canonical::escape_segment(k));
+            return Err(ParseError::Shape { pointer, message: format!("unknown field `{k}`") });
+        }
+        Ok(Fields { map, at })
+    }
+
+    fn pointer(&self, key: &str) -> String {
+        format!("{}/{key}", self.at)
+    }
+
+    fn take(&mut self, key: &str) -> Result<Value, ParseError> {
+        self.map.remove(key).ok_or_else(|| shape(self.at.clone(), &format!("missing field `{key}`")))
+    }
+
+    fn string(&mut self, key: &str) -> Result<String, ParseError> {
+        match self.take(key)? {
+            Value::String(s) => Ok(s),
+            _ => Err(shape(self.pointer(key), "invalid type: expected a string")),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, key: &str) -> Result<T, ParseError> {
+        let v = self.take(key)?;
+        serde_json::from_value(v).map_err(|e| shape(self.pointer(key), &e.to_string()))
+    }
+}
+
 impl Event {
+    /// Parses one event (for example, one a party sends to be appended) by the same strict rules as a document.
+    ///
+    /// # Errors
+    /// [`ParseError`] naming the problem and where.
+    pub fn from_slice(bytes: &[u8]) -> Result<Event, ParseError> {
+        let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
+        Event::from_value(value, String::new())
+    }
+
+    fn from_value(value: Value, at: String) -> Result<Event, ParseError> {
+        const FIELDS: &[&str] =
+            &["seq", "kind", "document_id", "at", "prev", "note_digest", "role", "data", "signer", "signature"];
+        let mut f = Fields::new(value, at, FIELDS)?;
+        let seq = match f.take("seq")? {
+            Value::Number(n) => n.as_u64().ok_or_else(|| shape(f.pointer("seq"), "expected a non-negative integer"))?,
+            _ => return Err(shape(f.pointer("seq"), "invalid type: expected an integer")),
+        };
+        let kind = f.parse("kind")?;
+        let document_id = f.string("document_id")?;
+        let at = f.string("at")?;
+        let prev = match f.take("prev")? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            _ => return Err(shape(f.pointer("prev"), "invalid type: expected a string or null")),
+        };
+        let note_digest = f.string("note_digest")?;
+        let role = f.parse("role")?;
+        let data = f.take("data")?;
+        let mut signer = Fields::new(f.take("signer")?, f.pointer("signer"), &["alg", "public_key"])?;
+        let signer = SignerInfo { alg: signer.string("alg")?, public_key: signer.string("public_key")? };
+        let signature = f.string("signature")?;
+        Ok(Event { seq, kind, document_id, at, prev, note_digest, role, data, signer, signature })
+    }
+
     /// The JSON value of the whole event (signature included).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -518,13 +594,60 @@ impl Event {
 
     /// The bytes the signature covers: `"ecmr-event/1\n"` ‖ JCS(event without `signature`).
     pub fn signing_input(&self) -> Vec<u8> {
-        let mut value = self.to_value();
-        signing_input_of(&mut value)
+        self.canonical(false, EVENT_SIGNATURE_PREFIX).unwrap_or_else(|| {
+            let mut value = self.to_value();
+            signing_input_of(&mut value)
+        })
     }
 
     /// `"sha256:" + hex(SHA-256(JCS(event)))`, signature included: the next event's `prev`.
     pub fn digest(&self) -> String {
-        canonical::digest_value(&self.to_value())
+        match self.canonical(true, b"") {
+            Some(bytes) => canonical::sha256_tagged(&bytes),
+            None => canonical::digest_value(&self.to_value()),
+        }
+    }
+
+    /// `prefix` ‖ JCS(event), written field by field in JCS member order without building a JSON value; `None`
+    /// when `seq` or a number in `data` is outside the safe-integer range (callers then take the general path).
+    fn canonical(&self, with_signature: bool, prefix: &[u8]) -> Option<Vec<u8>> {
+        use canonical::{write_jcs, write_jcs_str};
+        if self.seq > canonical::MAX_SAFE_INTEGER {
+            return None;
+        }
+        let mut out = Vec::with_capacity(prefix.len() + 512);
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(b"{\"at\":");
+        write_jcs_str(&self.at, &mut out);
+        out.extend_from_slice(b",\"data\":");
+        if !write_jcs(&self.data, &mut out) {
+            return None;
+        }
+        out.extend_from_slice(b",\"document_id\":");
+        write_jcs_str(&self.document_id, &mut out);
+        out.extend_from_slice(b",\"kind\":");
+        write_jcs_str(self.kind.as_str(), &mut out);
+        out.extend_from_slice(b",\"note_digest\":");
+        write_jcs_str(&self.note_digest, &mut out);
+        out.extend_from_slice(b",\"prev\":");
+        match &self.prev {
+            Some(p) => write_jcs_str(p, &mut out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"role\":");
+        write_jcs_str(self.role.as_str(), &mut out);
+        out.extend_from_slice(b",\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        if with_signature {
+            out.extend_from_slice(b",\"signature\":");
+            write_jcs_str(&self.signature, &mut out);
+        }
+        out.extend_from_slice(b",\"signer\":{\"alg\":");
+        write_jcs_str(&self.signer.alg, &mut out);
+        out.extend_from_slice(b",\"public_key\":");
+        write_jcs_str(&self.signer.public_key, &mut out);
+        out.extend_from_slice(b"}}");
+        Some(out)
     }
 }
 

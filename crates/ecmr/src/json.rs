@@ -12,7 +12,7 @@ pub const MAX_NOTE_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a JSON text is not a note.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at {}line {line} column {column}", if pointer.is_empty() { String::new() } else { format!("{pointer} (") } )]
+#[error("{message} at {}", Location(pointer, *line, *column))]
 pub struct JsonError {
     /// JSON pointer (RFC 6901) of the value at fault; empty for the whole document.
     pub pointer: String,
@@ -22,6 +22,17 @@ pub struct JsonError {
     pub column: usize,
     /// What is wrong.
     pub message: String,
+}
+
+struct Location<'a>(&'a str, usize, usize);
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location("", line, column) => write!(f, "line {line} column {column}"),
+            Location(pointer, line, column) => write!(f, "{pointer} (line {line} column {column})"),
+        }
+    }
 }
 
 impl JsonError {

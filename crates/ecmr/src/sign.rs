@@ -160,7 +160,7 @@ impl Verified<Document> {
             signature: String::new(),
         };
         event.sign(key)?;
-        self.append_checked(event).map_err(BuildError::Refused)
+        self.append_event(event, None).map_err(|e| BuildError::Refused(e.report.failures))
     }
 
     /// The sender cancels the note before take-over.

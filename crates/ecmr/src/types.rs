@@ -236,7 +236,7 @@ code_type!(
     "UN/LOCODE (country code + 3 characters, A-Z or 2-9)",
     "^[A-Z]{2}[A-Z2-9]{3}$",
     |s| s.len() == 5
-        && upper_letters(&s[..2], 2)
+        && s.get(..2).is_some_and(|c| upper_letters(c, 2))
         && s.bytes().skip(2).all(|b| b.is_ascii_uppercase() || (b'2'..=b'9').contains(&b))
 );
 

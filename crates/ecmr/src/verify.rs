@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::canonical::{self, escape_segment};
-use crate::document::{Document, Event, EventData, EventKind, ParseError, Role, signing_input_of};
+use crate::document::{Document, Event, EventData, EventKind, ParseError, Role};
 use crate::keys::{ALG_ED25519, KeyId, PublicKey, TrustStore, decode_b64url};
 use crate::lifecycle::{self, LifecycleError, State};
 use crate::model::ConsignmentNote;
@@ -335,7 +335,7 @@ impl Verified<Document> {
 
     /// The note as it stands: the original with every amendment applied.
     pub fn current_note(&self) -> &Value {
-        &self.chain.note
+        self.report.note.as_ref().unwrap_or(&self.value.note)
     }
 
     /// The current note as the typed model (it parsed when it was verified).
@@ -343,7 +343,7 @@ impl Verified<Document> {
     /// # Errors
     /// Never for a verified document; the JSON error is passed on should parsing fail anyway.
     pub fn current_note_typed(&self) -> Result<ConsignmentNote, crate::json::JsonError> {
-        parse_note(&self.chain.note).map_err(|(pointer, message)| crate::json::JsonError {
+        parse_note(self.current_note()).map_err(|(pointer, message)| crate::json::JsonError {
             pointer,
             line: 0,
             column: 0,
@@ -376,20 +376,29 @@ impl Verified<Document> {
         self.chain.open_reservations.iter().copied()
     }
 
-    /// Verifies `event` as the next one and returns the longer document. Used by the builders.
-    pub(crate) fn append_checked(&self, event: Event) -> Result<Verified<Document>, Vec<Failure>> {
+    /// Verifies a signed `event` (built by [`crate::sign`], or received from a party) as the next event of this
+    /// document, and returns the longer document. The events already verified are not checked again.
+    ///
+    /// The bytes of the result are the compact serialisation of the longer document.
+    ///
+    /// # Errors
+    /// [`VerifyError`] whose report lists this document's events, the new one, and the new event's failures.
+    pub fn append_event(&self, event: Event, trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
         let mut chain = self.chain.clone();
         let index = self.value.events.len() as u64;
-        let (ev_report, failures) = chain.step(index, &event, None);
+        chain.note = self.report.note.clone();
+        let (ev_report, failures) = chain.step(index, &event, trust, &self.value.note);
+        let mut report = self.report.clone();
+        report.events.push(ev_report);
         if !failures.is_empty() {
-            return Err(failures);
+            report.valid = false;
+            report.failures = failures;
+            return Err(VerifyError { report });
         }
         let mut doc = self.value.clone();
         doc.events.push(event);
-        let mut report = self.report.clone();
-        report.events.push(ev_report);
         report.state = chain.state;
-        report.note = Some(chain.note.clone());
+        report.note = Some(chain.note.take().unwrap_or_else(|| self.value.note.clone()));
         let bytes = doc.to_vec();
         Ok(Verified { value: doc, bytes, report, chain })
     }
@@ -444,7 +453,7 @@ fn run(doc: &Document, trust: Option<&TrustStore>) -> (Report, Chain) {
     }
     let mut events = Vec::with_capacity(doc.events.len());
     for (i, ev) in doc.events.iter().enumerate() {
-        let (r, f) = chain.step(i as u64, ev, trust);
+        let (r, f) = chain.step(i as u64, ev, trust, &doc.note);
         events.push(r);
         failures.extend(f);
     }
@@ -454,7 +463,7 @@ fn run(doc: &Document, trust: Option<&TrustStore>) -> (Report, Chain) {
         document_id: Some(doc.id.clone()),
         events,
         state: chain.state,
-        note: Some(chain.note.clone()),
+        note: Some(chain.note.take().unwrap_or_else(|| doc.note.clone())),
     };
     (report, chain)
 }
@@ -466,9 +475,12 @@ struct Chain {
     expected_seq: u64,
     prev: Option<String>,
     state: Option<State>,
-    note: Value,
+    /// The note after the last amendment; `None` while it is the original (and after `run` hands it to the report).
+    note: Option<Value>,
     note_digest: String,
     open_reservations: BTreeSet<u64>,
+    /// Signer keys already decoded in this document (decoding a point costs about a fifth of a verification).
+    keys: Vec<(String, PublicKey)>,
 }
 
 fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
@@ -497,6 +509,36 @@ fn check_note(note: &Value) -> Result<(), (String, String)> {
         Some(f) => Err((f.path.clone(), format!("{} ({})", f.message, f.code))),
         None => Ok(()),
     }
+}
+
+/// The order of the Ed25519 group, little-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether the signature's `S` (bytes 32..64, little-endian) is below the group order.
+fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
+    for i in (0..32).rev() {
+        let (s, l) = (sig[32 + i], GROUP_ORDER[i]);
+        if s != l {
+            return s < l;
+        }
+    }
+    false
+}
+
+/// Decodes a signer key, reusing one already decoded for this document.
+fn cached_key(keys: &mut Vec<(String, PublicKey)>, text: &str) -> Result<PublicKey, crate::keys::KeyError> {
+    if let Some((_, pk)) = keys.iter().find(|(t, _)| t == text) {
+        return Ok(*pk);
+    }
+    let pk = PublicKey::from_b64url(text)?;
+    // A document has a handful of signers; a bounded cache keeps a document with thousands of keys linear.
+    if keys.len() < 32 {
+        keys.push((text.to_owned(), pk));
+    }
+    Ok(pk)
 }
 
 fn consignee_has_disposal(note: &Value) -> bool {
@@ -535,14 +577,22 @@ impl Chain {
             expected_seq: 0,
             prev: None,
             state: None,
-            note: doc.note.clone(),
+            note: None,
             note_digest: canonical::digest_value(&doc.note),
             open_reservations: BTreeSet::new(),
+            keys: Vec::new(),
         }
     }
 
     /// Checks the event at position `index` and advances. Returns its report and its failures.
-    fn step(&mut self, index: u64, ev: &Event, trust: Option<&TrustStore>) -> (EventReport, Vec<Failure>) {
+    fn step(
+        &mut self,
+        index: u64,
+        ev: &Event,
+        trust: Option<&TrustStore>,
+        original: &Value,
+    ) -> (EventReport, Vec<Failure>) {
+        let current = self.note.as_ref().unwrap_or(original);
         let mut failures = Vec::new();
         let mut fail = |kind: FailureKind| failures.push(Failure { seq: Some(index), kind });
         let base = format!("/events/{index}");
@@ -568,15 +618,14 @@ impl Chain {
         }
 
         // Signature.
-        let mut value = ev.to_value();
-        let event_digest = canonical::digest_value(&value);
-        let message = signing_input_of(&mut value);
+        let event_digest = ev.digest();
+        let message = ev.signing_input();
         let mut signature_ok = false;
         let mut key = None;
         if ev.signer.alg != ALG_ED25519 {
             fail(FailureKind::UnsupportedAlgorithm { found: ev.signer.alg.clone() });
         } else {
-            match PublicKey::from_b64url(&ev.signer.public_key) {
+            match cached_key(&mut self.keys, &ev.signer.public_key) {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
                 Ok(pk) if pk.is_weak() => {
                     key = Some(pk);
@@ -590,7 +639,7 @@ impl Chain {
                             let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
                             if pk.verifying_key().verify_strict(&message, &sig).is_ok() {
                                 signature_ok = true;
-                            } else if sig_bytes[63] & 0xe0 != 0
+                            } else if !scalar_is_canonical(&sig_bytes)
                                 || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
                             {
                                 fail(FailureKind::NonCanonicalSignature);
@@ -620,7 +669,7 @@ impl Chain {
                 None
             }
         };
-        let next = match lifecycle::transition(self.state, ev.kind, ev.role, consignee_has_disposal(&self.note)) {
+        let next = match lifecycle::transition(self.state, ev.kind, ev.role, consignee_has_disposal(current)) {
             Ok(s) => Some(s),
             Err(e) => {
                 lifecycle_ok = false;
@@ -642,11 +691,11 @@ impl Chain {
         let mut digest_ok = true;
         let mut amended: Option<(Value, String)> = None;
         if let Some(EventData::Amended(a)) = &data {
-            let mut note = self.note.clone();
+            let mut note = current.clone();
             canonical::merge_patch(&mut note, &a.patch);
             let mut ok = true;
             for path in FROZEN_BY_AMENDMENT {
-                if note.pointer(path) != self.note.pointer(path) {
+                if note.pointer(path) != current.pointer(path) {
                     ok = false;
                     fail(FailureKind::ForbiddenAmendment {
                         pointer: (*path).to_owned(),
@@ -674,12 +723,11 @@ impl Chain {
         // Pinned keys (the note before the event) and the trust store.
         let mut trust_result = Trust::NotVouched;
         if let Some(pk) = &key {
-            let pinned = pinned_keys(&self.note, ev.role);
+            let pinned = pinned_keys(current, ev.role);
             if !pinned.is_empty() {
-                let bytes = pk.to_bytes();
-                let hit = pinned.iter().any(|p| {
-                    p.as_str().and_then(|s| decode_b64url(s).ok()).is_some_and(|b| b.as_slice() == bytes.as_slice())
-                });
+                // Strict base64url gives each key one spelling, so comparing the texts compares the keys (and
+                // stays cheap however many keys a note pins).
+                let hit = pinned.iter().any(|p| p.as_str() == Some(ev.signer.public_key.as_str()));
                 if hit {
                     trust_result = Trust::Pinned;
                 } else {
@@ -709,7 +757,7 @@ impl Chain {
             }
         }
         if let Some((note, digest)) = amended {
-            self.note = note;
+            self.note = Some(note);
             self.note_digest = digest;
         }
         self.prev = Some(event_digest);

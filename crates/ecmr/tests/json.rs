@@ -85,3 +85,11 @@ fn oversized_input_is_refused_before_parsing() {
     let err = json::from_slice(b"{\"number\": \"\xff\"}").unwrap_err();
     assert!(err.message.contains("UTF-8"));
 }
+
+#[test]
+fn error_message_names_pointer_and_position() {
+    let err = json::from_str(r#"{"number": 5}"#).unwrap_err();
+    assert_eq!(err.to_string(), "invalid type: integer `5`, expected a string at /number (line 1 column 12)");
+    let err = json::from_str("{").unwrap_err();
+    assert!(err.to_string().ends_with("at line 1 column 1"), "{err}");
+}

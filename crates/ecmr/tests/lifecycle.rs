@@ -273,3 +273,38 @@ fn trust_store_vouches_by_role() {
     let store2 = TrustStore::from_json(&store.to_json()).expect("round trip");
     assert_eq!(store2, store);
 }
+
+#[test]
+fn a_party_signed_event_is_appended_after_checking() {
+    let k = keys();
+    let doc = in_transit(&k);
+    // The consignee signs a delivery elsewhere and sends the event's bytes.
+    let mut event = ecmr::document::Event {
+        seq: doc.next_seq(),
+        kind: ecmr::document::EventKind::Delivered,
+        document_id: doc.id().to_owned(),
+        at: "2026-11-28T10:05:00Z".into(),
+        prev: doc.last_event_digest().map(str::to_owned),
+        note_digest: doc.note_digest().to_owned(),
+        role: Role::Consignee,
+        data: serde_json::to_value(deliver_data()).expect("data"),
+        signer: ecmr::document::SignerInfo { alg: String::new(), public_key: String::new() },
+        signature: String::new(),
+    };
+    event.sign(&k.consignee).expect("sign");
+    let bytes = serde_json::to_vec(&event).expect("json");
+    let parsed = ecmr::document::Event::from_slice(&bytes).expect("parses");
+    let mut store = TrustStore::new();
+    store.insert(TrustedKey { public_key: k.consignee.public_key(), name: "DC Noord".into(), roles: vec![] });
+    let longer = doc.append_event(parsed.clone(), Some(&store)).expect("appends");
+    assert_eq!(longer.state(), State::Delivered);
+    assert_eq!(longer.report().events[2].trust, Trust::TrustStore { party: "DC Noord".into() });
+    assert_eq!(reverify(&longer).get(), longer.get());
+    // The same event again (seq taken) is refused with a named failure and a report.
+    let err = longer.append_event(parsed, None).expect_err("seq taken");
+    assert_eq!(err.report.failures[0].kind.code(), "seq_repeat");
+    assert_eq!(err.report.events.len(), 4);
+    // An event with a floating-point number is refused when parsed.
+    let text = String::from_utf8(bytes).expect("utf8").replacen("\"seq\":2", "\"seq\":2.0", 1);
+    assert!(ecmr::document::Event::from_slice(text.as_bytes()).is_err());
+}
