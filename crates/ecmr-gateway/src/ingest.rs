@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use ecmr::canonical::{self, MAX_DOCUMENT_BYTES, StrictJsonErrorKind};
 use ecmr::document::Document;
-use ecmr::verify::{Verified, verify};
+use ecmr::verify::{FailureKind, Verified, verify};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -27,15 +27,31 @@ pub fn parse_body(bytes: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-fn refused(e: ecmr::verify::VerifyError) -> ApiError {
-    let detail = format!(
-        "the document does not verify: {}",
-        e.report.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-    );
-    ApiError::Unprocessable { slug: "verification-failed", detail, failures: e.report.failures, findings: Vec::new() }
+/// A verification failure as a 422. When the note itself is invalid (verification runs the content checks), the
+/// problem is `invalid-note` and carries every finding of the note concerned, warnings included.
+fn refused(e: ecmr::verify::VerifyError, notes: &[&Value]) -> ApiError {
+    let detail = e.report.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    let invalid_note = e.report.failures.iter().any(|f| matches!(f.kind, FailureKind::InvalidNote { .. }));
+    let mut findings = Vec::new();
+    if invalid_note {
+        for note in notes {
+            if let Ok(typed) = serde_json::from_value::<ecmr::ConsignmentNote>((*note).clone()) {
+                let report = ecmr::validate::validate(&typed);
+                if !report.is_valid() {
+                    findings = report.findings;
+                    break;
+                }
+            }
+        }
+    }
+    let (slug, detail) = if invalid_note {
+        ("invalid-note", format!("the consignment note is invalid: {detail}"))
+    } else {
+        ("verification-failed", format!("the document does not verify: {detail}"))
+    };
+    ApiError::Unprocessable { slug, detail, failures: e.report.failures, findings }
 }
 
-/// Key id of a base64url public key: lowercase hex SHA-256 of its 32 bytes (no curve-point decoding needed).
 fn key_id(public_key: &str) -> Option<String> {
     let bytes = ecmr::keys::decode_b64url(public_key).ok().filter(|b| b.len() == 32)?;
     Some(canonical::hex(&Sha256::digest(&bytes)))
@@ -45,25 +61,9 @@ fn key_id_of(public_key: &str) -> Result<String, ApiError> {
     key_id(public_key).ok_or_else(|| ApiError::Internal("verified signer key unreadable".into()))
 }
 
-/// Runs the note's content checks; errors refuse the document with every finding. Returns the typed note.
-fn check_note(verified: &Verified<Document>) -> Result<ecmr::ConsignmentNote, ApiError> {
-    let note =
-        verified.current_note_typed().map_err(|e| ApiError::Internal(format!("verified note does not parse: {e}")))?;
-    let report = ecmr::validate::validate(&note);
-    if report.is_valid() {
-        return Ok(note);
-    }
-    let errors: Vec<_> = report.errors().cloned().collect();
-    Err(ApiError::Unprocessable {
-        slug: "invalid-note",
-        detail: format!(
-            "the consignment note has {} error(s): {}",
-            errors.len(),
-            errors.iter().map(|f| format!("{} {}", f.path, f.message)).collect::<Vec<_>>().join("; ")
-        ),
-        failures: Vec::new(),
-        findings: report.findings,
-    })
+/// The current note of a verified document as the typed model (verification has already run its content checks).
+fn typed_note(verified: &Verified<Document>) -> Result<ecmr::ConsignmentNote, ApiError> {
+    verified.current_note_typed().map_err(|e| ApiError::Internal(format!("verified note does not parse: {e}")))
 }
 
 /// Keys the current note pins, per role.
@@ -174,9 +174,9 @@ pub struct CheckedDocument {
 /// # Errors
 /// 400 for malformed JSON, 422 for a document that does not verify or a note with errors.
 pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocument, ApiError> {
-    parse_body(bytes)?;
-    let verified = verify(bytes, None).map_err(refused)?;
-    let typed = check_note(&verified)?;
+    let value = parse_body(bytes)?;
+    let verified = verify(bytes, None).map_err(|e| refused(e, &[value.get("note").unwrap_or(&Value::Null)]))?;
+    let typed = typed_note(&verified)?;
     let id = Uuid::parse_str(verified.id())
         .map_err(|e| ApiError::Internal(format!("verified document id is not a UUID: {e}")))?;
     let events = new_events(&verified)?;
@@ -259,15 +259,27 @@ pub fn check_event(stored: &StoredDocument, event: &Value, submitted_by: Uuid) -
     let verified = match verify(&bytes, None) {
         Ok(v) => v,
         Err(e) => {
-            let mut err = refused(e);
-            if let ApiError::Unprocessable { slug, detail, .. } = &mut err {
+            // The note the event would make: the stored one, with an amendment's patch applied.
+            let mut note: Value = serde_json::from_str(&stored.note_json).unwrap_or(Value::Null);
+            for e in
+                stored.events.iter().filter_map(|e| serde_json::from_str::<Value>(&e.body).ok()).chain([event.clone()])
+            {
+                if e.get("kind").and_then(Value::as_str) == Some("amended")
+                    && let Some(patch) = e.get("data").and_then(|d| d.get("patch"))
+                {
+                    canonical::merge_patch(&mut note, patch);
+                }
+            }
+            let mut err = refused(e, &[&note]);
+            if let ApiError::Unprocessable { slug, detail, .. } = &mut err
+                && *slug == "verification-failed"
+            {
                 *slug = "invalid-event";
                 *detail = detail.replacen("the document does not verify", "the event does not verify", 1);
             }
             return Err(err);
         }
     };
-    check_note(&verified)?;
     let mut events = new_events(&verified)?;
     let Some(new) = events.pop() else {
         return Err(ApiError::Internal("verified chain lost its last event".into()));

@@ -108,26 +108,27 @@ async fn malformed_and_invalid_documents_are_refused_with_reasons() {
         // A note that is not a consignment note (a required particular missing): refused with the place.
         let mut note = common::note("NL-3", None);
         note.as_object_mut().unwrap().remove("sender");
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut event = ecmr::document::Event {
-            seq: 0,
-            kind: ecmr::document::EventKind::Issued,
-            document_id: id.clone(),
-            at: "2026-11-27T15:00:00Z".into(),
-            prev: None,
-            note_digest: ecmr::canonical::digest_value(&note),
-            role: ecmr::document::Role::Sender,
-            data: json!({}),
-            signer: ecmr::document::SignerInfo { alg: String::new(), public_key: String::new() },
-            signature: String::new(),
-        };
-        event.sign(&sender.key).unwrap();
-        let bad = json!({"format": "ecmr-document/1", "id": id, "note": note, "events": [event]});
-        let a = app.post("/v1/documents", &sender.token, serde_json::to_vec(&bad).unwrap()).await;
-        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "verification-failed"));
+        let bad = common::sign_raw(uuid::Uuid::new_v4(), note, &sender.key);
+        let a = app.post("/v1/documents", &sender.token, bad).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-note"));
         let f = a.json()["failures"][0].clone();
         assert_eq!(f["failure"], "invalid_note", "{f}");
         assert!(f["pointer"].is_string(), "{f}");
+        // A note that parses but fails the content checks: every finding is returned.
+        let mut note = common::note("NL-3b", None);
+        note["sender"]["address"]["country"] = json!("QQ");
+        let bytes = common::sign_raw(uuid::Uuid::new_v4(), note, &sender.key);
+        let a = app.post("/v1/documents", &sender.token, bytes).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-note"));
+        let findings = a.json()["findings"].clone();
+        assert!(
+            findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["code"] == "country.unknown" && f["path"] == "/sender/address/country"),
+            "{findings}"
+        );
         // Nothing of this was stored.
         assert_eq!(app.store.documents.count_documents().await.unwrap(), 0);
     }

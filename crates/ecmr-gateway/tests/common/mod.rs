@@ -252,3 +252,22 @@ impl TestApp {
         self.store.backend()
     }
 }
+
+/// A document whose `issued` event is signed over `note` as it is, with no checks (to make invalid documents
+/// that are correctly signed).
+pub fn sign_raw(id: uuid::Uuid, note: Value, sender: &FileKey) -> Vec<u8> {
+    let mut event = ecmr::document::Event {
+        seq: 0,
+        kind: ecmr::document::EventKind::Issued,
+        document_id: id.to_string(),
+        at: "2026-11-27T15:00:00Z".into(),
+        prev: None,
+        note_digest: ecmr::canonical::digest_value(&note),
+        role: ecmr::document::Role::Sender,
+        data: json!({}),
+        signer: ecmr::document::SignerInfo { alg: String::new(), public_key: String::new() },
+        signature: String::new(),
+    };
+    event.sign(sender).expect("sign");
+    serde_json::to_vec(&json!({"format": "ecmr-document/1", "id": id, "note": note, "events": [event]})).expect("json")
+}
