@@ -517,3 +517,55 @@ async fn openapi_is_served_and_kept_in_schemas() {
         }
     }
 }
+
+/// Deterministic xorshift, so failures reproduce.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[tokio::test]
+async fn damaged_submissions_never_get_a_5xx() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let carrier = app.party(2).await;
+    let doc = issue("NL-F", &sender.key, Some(&carrier.key));
+    assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+    let event = last_event(&take_over(&doc, &carrier.key));
+    let events_uri = format!("/v1/documents/{}/events", doc.id());
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for round in 0..300 {
+        let (uri, token, original) = if round % 2 == 0 {
+            ("/v1/documents", &sender.token, doc.bytes().to_vec())
+        } else {
+            (events_uri.as_str(), &carrier.token, event.clone())
+        };
+        let mut body = original;
+        let edits = 1 + next(&mut seed) % 4;
+        for _ in 0..edits {
+            let len = body.len() as u64;
+            let at = (next(&mut seed) % len) as usize;
+            match next(&mut seed) % 3 {
+                0 => body[at] = (next(&mut seed) % 256) as u8,
+                1 => {
+                    body.remove(at);
+                }
+                _ => body.truncate(at.max(1)),
+            }
+        }
+        let a = app.post(uri, token, body.clone()).await;
+        assert!(
+            !a.status.is_server_error(),
+            "round {round}: {} for {}: {}",
+            a.status,
+            String::from_utf8_lossy(&body),
+            String::from_utf8_lossy(&a.body)
+        );
+        if !a.status.is_success() {
+            a.problem();
+        }
+    }
+}

@@ -297,8 +297,11 @@ impl DocumentStore for SqliteStore {
     }
 
     async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>> {
-        let mut c = self.reads.acquire().await?;
-        q::get_document(&mut c, id).await
+        // One read transaction: the head and the events from the same snapshot.
+        let mut tx = self.reads.begin().await?;
+        let r = q::get_document(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(r)
     }
 
     async fn is_linked(&self, id: Uuid, key_ids: &[String]) -> StoreResult<bool> {
