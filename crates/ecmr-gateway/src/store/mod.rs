@@ -14,6 +14,7 @@ use uuid::Uuid;
 pub mod postgres;
 mod queries;
 pub mod sqlite;
+mod writer;
 
 /// Why a store operation failed. These are the gateway's own faults, never the client's.
 #[derive(Debug, thiserror::Error)]

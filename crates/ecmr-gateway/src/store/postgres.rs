@@ -1,8 +1,9 @@
 //! The PostgreSQL store, for several gateway replicas sharing one database.
 //!
-//! Every write is one transaction on a pooled connection; PostgreSQL itself lets concurrent commits share WAL
-//! flushes. Races between replicas are settled by the primary keys: the second writer of an event `seq` finds it
-//! taken and gets [`AppendOutcome::SeqTaken`].
+//! Document, event and audit writes go through the same group-committing writer as SQLite's (one transaction
+//! per batch of queued writes, on a pooled connection); reads and principal changes use the pool directly. Races
+//! between replicas are settled by the primary keys: the second writer of an event `seq` finds it taken and gets
+//! [`AppendOutcome::SeqTaken`].
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
 use super::{
     AppendOutcome, AuditEntry, AuditLog, Backend, DocumentStore, DocumentSummary, EventAppend, Identifier,
     InsertOutcome, ListQuery, NewDocument, NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
@@ -25,6 +27,35 @@ mod q {
 /// PostgreSQL store.
 pub struct PgStore {
     pool: PgPool,
+    writer: Writer,
+}
+
+struct PgBatcher {
+    pool: PgPool,
+}
+
+#[async_trait]
+impl Batcher for PgBatcher {
+    async fn commit(&mut self, ops: Vec<WriteOp>) -> Vec<Done> {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "could not begin a write transaction");
+                return fail_all(ops, &format!("begin: {e}"));
+            }
+        };
+        let done = q::apply_ops(&mut tx, ops).await;
+        match tx.commit().await {
+            Ok(()) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "a write batch failed to commit");
+                let why = e.to_string();
+                done.into_iter().map(|d| d.fail_if_ok(&why)).collect()
+            }
+        }
+    }
+
+    async fn close(&mut self) {}
 }
 
 impl PgStore {
@@ -47,24 +78,19 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        let writer = Writer::start(PgBatcher { pool: pool.clone() });
+        Ok(PgStore { pool, writer })
     }
 }
 
 #[async_trait]
 impl DocumentStore for PgStore {
     async fn insert_document(&self, doc: NewDocument) -> StoreResult<InsertOutcome> {
-        let mut tx = self.pool.begin().await?;
-        let r = q::insert_documents(&mut tx, &[&doc]).await?;
-        tx.commit().await?;
-        r.into_iter().next().ok_or_else(|| crate::store::StoreError::Corrupt("no outcome for a document".into()))
+        self.writer.submit(|tx| WriteOp::Insert(Box::new(doc), tx)).await
     }
 
     async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome> {
-        let mut tx = self.pool.begin().await?;
-        let r = q::append_event(&mut tx, &append).await?;
-        tx.commit().await?;
-        Ok(r)
+        self.writer.submit(|tx| WriteOp::Append(Box::new(append), tx)).await
     }
 
     async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>> {
@@ -150,8 +176,7 @@ impl PrincipalStore for PgStore {
 #[async_trait]
 impl AuditLog for PgStore {
     async fn append(&self, entry: AuditEntry) -> StoreResult<()> {
-        let mut c = self.pool.acquire().await?;
-        q::audit_append_many(&mut c, std::slice::from_ref(&entry)).await
+        self.writer.submit(|tx| WriteOp::Audit(Box::new(entry), tx)).await
     }
 
     async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
@@ -172,6 +197,7 @@ impl Backend for PgStore {
     }
 
     async fn close(&self) {
+        self.writer.shutdown().await;
         self.pool.close().await;
     }
 }

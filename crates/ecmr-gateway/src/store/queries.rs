@@ -238,6 +238,95 @@ macro_rules! queries {
             Ok(out)
         }
 
+        /// Applies a batch of writes inside the open transaction on `conn`: new documents together with a few
+        /// multi-row statements, each append in its own savepoint, audit entries together. The caller commits.
+        pub(crate) async fn apply_ops(
+            conn: &mut $conn,
+            ops: Vec<crate::store::writer::WriteOp>,
+        ) -> Vec<crate::store::writer::Done> {
+            use crate::store::writer::{Done, WriteOp};
+            use sqlx::Connection as _;
+            let mut done = Vec::with_capacity(ops.len());
+            let mut inserts = Vec::new();
+            let mut appends = Vec::new();
+            let mut audits = Vec::new();
+            for op in ops {
+                match op {
+                    WriteOp::Insert(doc, s) => inserts.push((doc, s)),
+                    WriteOp::Append(a, s) => appends.push((a, s)),
+                    WriteOp::Audit(e, s) => audits.push((e, s)),
+                    WriteOp::Shutdown(_) => {}
+                }
+            }
+            // New documents together, with a few multi-row statements, in one savepoint. Appends and audit entries in a
+            // batch never concern a document inserted in the same batch (an append is verified against a stored chain).
+            if !inserts.is_empty() {
+                let docs: Vec<&NewDocument> = inserts.iter().map(|(d, _)| d.as_ref()).collect();
+                let result = match conn.begin().await {
+                    Ok(mut sp) => match insert_documents(&mut sp, &docs).await {
+                        Ok(outcomes) => sp.commit().await.map(|()| outcomes).map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                match result {
+                    Ok(outcomes) => {
+                        for ((_, s), o) in inserts.into_iter().zip(outcomes) {
+                            done.push(Done::Insert(s, Ok(o)));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "a batch of new documents failed");
+                        let why = e.to_string();
+                        for (_, s) in inserts {
+                            done.push(Done::Insert(s, Err(StoreError::Commit(why.clone()))));
+                        }
+                    }
+                }
+            }
+            for (a, s) in appends {
+                // Each append in its own savepoint, so one failing append leaves the others intact.
+                let r = match conn.begin().await {
+                    Ok(mut sp) => match append_event(&mut sp, &a).await {
+                        Ok(o) => sp.commit().await.map(|()| o).map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                done.push(Done::Append(s, r));
+            }
+            if !audits.is_empty() {
+                let entries: Vec<AuditEntry> = audits.iter().map(|(e, _)| (**e).clone()).collect();
+                let r = match conn.begin().await {
+                    Ok(mut sp) => match audit_append_many(&mut sp, &entries).await {
+                        Ok(()) => sp.commit().await.map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                let why = r.as_ref().err().map(ToString::to_string);
+                for (_, s) in audits {
+                    done.push(Done::Audit(
+                        s,
+                        match &why {
+                            None => Ok(()),
+                            Some(w) => Err(StoreError::Commit(w.clone())),
+                        },
+                    ));
+                }
+            }
+            done
+        }
+
         /// Appends many audit entries with multi-row statements.
         pub(crate) async fn audit_append_many(conn: &mut $conn, entries: &[AuditEntry]) -> StoreResult<()> {
             for chunk in entries.chunks(CHUNK) {
