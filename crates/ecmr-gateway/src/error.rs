@@ -245,3 +245,38 @@ fn bare(status: StatusCode) -> Problem {
         other => Problem::new("bad-request", other, other.canonical_reason().unwrap_or("Bad request"), None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_to_the_log() {
+        let resp = ApiError::Internal("disk on fire at /var/lib/secret".into()).into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let p = resp.extensions().get::<Problem>().expect("problem");
+        assert_eq!(p.type_, "urn:ecmr:problem:internal");
+        assert!(!p.detail.clone().unwrap_or_default().contains("secret"));
+    }
+
+    #[test]
+    fn every_error_has_a_stable_type_and_matching_status() {
+        let cases = [
+            (ApiError::Unauthenticated, 401, "unauthenticated"),
+            (ApiError::Forbidden("x".into()), 403, "forbidden"),
+            (ApiError::NotFound("x".into()), 404, "not-found"),
+            (ApiError::BadRequest("x".into()), 400, "bad-request"),
+            (ApiError::PayloadTooLarge("x".into()), 413, "payload-too-large"),
+            (ApiError::Conflict { slug: "event-seq-taken", detail: "x".into() }, 409, "event-seq-taken"),
+            (ApiError::Unavailable("x".into()), 503, "unavailable"),
+        ];
+        for (e, status, slug) in cases {
+            let p = e.problem();
+            assert_eq!(p.status, status);
+            assert_eq!(p.type_, format!("urn:ecmr:problem:{slug}"));
+        }
+        let store: ApiError = StoreError::Closed.into();
+        assert_eq!(store.problem().status, 503);
+    }
+}

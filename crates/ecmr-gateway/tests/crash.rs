@@ -21,17 +21,34 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn start(data_dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"))
-        .arg("serve")
+fn start(data_dir: &Path, port: u16, database_url: Option<&str>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"));
+    cmd.arg("serve")
         .env("ECMR_DATA_DIR", data_dir)
         .env("ECMR_LISTEN", format!("127.0.0.1:{port}"))
-        .env_remove("ECMR_DATABASE_URL")
         .env("ECMR_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start ecmr-gateway")
+        .stderr(Stdio::null());
+    match database_url {
+        Some(url) => cmd.env("ECMR_DATABASE_URL", url),
+        None => cmd.env_remove("ECMR_DATABASE_URL"),
+    };
+    cmd.spawn().expect("start ecmr-gateway")
+}
+
+/// A fresh database on the test PostgreSQL server, as a URL.
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection as _;
+    let name = format!("ecmr_crash_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to ECMR_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create db");
+    let _ = conn.close().await;
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+    format!("{server}/{name}{query}")
 }
 
 async fn call(
@@ -65,13 +82,26 @@ async fn wait_ready(client: &HttpClient, base: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_document_survives_sigkill() {
+async fn every_acknowledged_document_survives_sigkill_sqlite() {
+    crash_and_recover(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_document_survives_sigkill_postgres() {
+    let Some(url) = common::postgres_url() else {
+        println!("every_acknowledged_document_survives_sigkill_postgres: skipped (ECMR_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    crash_and_recover(Some(fresh_postgres_database(&url).await)).await;
+}
+
+async fn crash_and_recover(database_url: Option<String>) {
     let dir = common::temp_dir("crash");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
 
-    let mut child = start(&dir, port);
+    let mut child = start(&dir, port, database_url.as_deref());
     wait_ready(&client, &base).await;
     let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
     #[cfg(unix)]
@@ -125,7 +155,7 @@ async fn every_acknowledged_document_survives_sigkill() {
     assert!(acked.len() < docs.len(), "the kill came after everything was sent; nothing was tested");
 
     // Restart on the same data and read every acknowledged document back.
-    let mut child = start(&dir, port);
+    let mut child = start(&dir, port, database_url.as_deref());
     wait_ready(&client, &base).await;
     for id in &acked {
         let (status, body) = call(&client, "GET", &format!("{base}/v1/documents/{id}"), &token, vec![]).await.unwrap();
