@@ -331,7 +331,10 @@ impl EventData {
     /// `(pointer within data, message)`.
     pub fn parse(kind: EventKind, data: &Value) -> Result<EventData, (String, String)> {
         fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-            serde_path_to_error::deserialize(v).map_err(|e| (path_pointer(e.path()), e.inner().to_string()))
+            // The path is tracked only to explain a failure.
+            T::deserialize(v).or_else(|_| {
+                serde_path_to_error::deserialize(v).map_err(|e| (path_pointer(e.path()), e.inner().to_string()))
+            })
         }
         let data = match kind {
             EventKind::Issued => EventData::Issued(de(data)?),
