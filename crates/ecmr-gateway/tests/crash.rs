@@ -92,7 +92,16 @@ async fn every_acknowledged_document_survives_sigkill_postgres() {
         println!("every_acknowledged_document_survives_sigkill_postgres: skipped (ECMR_TEST_POSTGRES_URL is not set)");
         return;
     };
-    crash_and_recover(Some(fresh_postgres_database(&url).await)).await;
+    let db = fresh_postgres_database(&url).await;
+    crash_and_recover(Some(db.clone())).await;
+    // Leave the server as it was.
+    use sqlx::Connection as _;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+        let name = db.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut conn)
+            .await;
+    }
 }
 
 async fn crash_and_recover(database_url: Option<String>) {

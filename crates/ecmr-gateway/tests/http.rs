@@ -46,6 +46,13 @@ async fn submit_stores_once_and_refuses_conflicts() {
         assert_eq!(r["uil"]["gateId"], "ecmr-gate");
         assert!(r["received_at"].is_string());
 
+        // The roadside-search identifiers are indexed, normalised.
+        let idents = app.store.documents.identifiers(uuid::Uuid::parse_str(doc.id()).unwrap()).await.unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> =
+            idents.iter().map(|i| (i.kind.as_str(), i.value.as_str(), i.country.as_deref())).collect();
+        assert_eq!(got, [("equipment", "OR12KL", Some("NL")), ("vehicle", "12BXL4", Some("NL"))]);
+        assert!(idents.iter().all(|i| i.mode_code.as_deref() == Some("3") && !i.dangerous_goods));
+
         // Same bytes again: 200, same receipt.
         let again = app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await;
         assert_eq!(again.status, StatusCode::OK);
