@@ -576,3 +576,50 @@ async fn damaged_submissions_never_get_a_5xx() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stalled_request_times_out_with_a_problem() {
+    use axum::body::Body;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    let (store, _) = common::sqlite_store().await;
+    let mut app = TestApp::new(store).await;
+    let mut config = (*app.state.config).clone();
+    config.request_timeout_secs = 1;
+    app.state.config = std::sync::Arc::new(config);
+    let sender = app.party(1).await;
+
+    let req = axum::http::Request::post("/v1/documents")
+        .header("authorization", format!("Bearer {}", sender.token))
+        .body(Body::new(Stall(false)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let resp = ecmr_gateway::app::router(app.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let p: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["type"], "urn:ecmr:problem:timeout");
+}
+
+/// A body that sends one chunk and then stalls without ending.
+struct Stall(bool);
+
+impl hyper::body::Body for Stall {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if self.0 {
+            std::task::Poll::Pending
+        } else {
+            self.0 = true;
+            std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(axum::body::Bytes::from_static(b"{\"format\":")))))
+        }
+    }
+}
