@@ -115,6 +115,15 @@ pub async fn create_principal(store: &Store, req: NewPrincipal) -> Result<(Princ
         }
         (_, true) => {}
     }
+    // A key belongs to one active party: whoever holds a key's binding reads the documents it signed.
+    for k in &keys {
+        if let Some(owner) = store.principals.key_owner(&k.key_id).await? {
+            return Err(PrincipalError::Invalid(format!(
+                "public key {} is already bound to active principal {owner}",
+                k.public_key
+            )));
+        }
+    }
     let details = req.details.unwrap_or_else(|| serde_json::json!({}));
     if !details.is_object() {
         return Err(PrincipalError::Invalid("details must be a JSON object".into()));

@@ -396,6 +396,7 @@ async fn admin_routes_manage_principals_and_tokens() {
             (json!({"kind": "pirate", "name": "x"}), "unknown kind"),
             (json!({"kind": "platform", "name": "x", "colour": 1}), "unknown field"),
             (json!({"kind": "party", "name": "x", "public_keys": ["AAAA"]}), "short key"),
+            (json!({"kind": "party", "name": "thief", "public_keys": [key]}), "key bound to another party"),
         ] {
             let a = app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&bad).unwrap()).await;
             assert_eq!(

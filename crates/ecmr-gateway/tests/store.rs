@@ -299,11 +299,15 @@ async fn principals_and_tokens() {
         assert_eq!(tokens.len(), 2);
         assert!(tokens.iter().any(|t| t.id == t3.id && t.revoked_at.is_some()));
 
-        // Revoking the principal ends all its tokens.
+        assert_eq!(ps.key_owner("id-pk2").await.unwrap(), Some(party.id));
+        assert_eq!(ps.key_owner("id-unknown").await.unwrap(), None);
+
+        // Revoking the principal ends all its tokens and frees its keys.
         assert!(ps.revoke_principal(party.id, now()).await.unwrap());
         assert!(!ps.revoke_principal(party.id, now()).await.unwrap());
         assert!(ps.authenticate("h1", now()).await.unwrap().is_none());
         assert!(ps.get_principal(party.id).await.unwrap().unwrap().revoked_at.is_some());
+        assert_eq!(ps.key_owner("id-pk2").await.unwrap(), None);
         assert!(ps.get_principal(Uuid::new_v4()).await.unwrap().is_none());
 
         let all = ps.list_principals().await.unwrap();

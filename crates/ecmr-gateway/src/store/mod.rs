@@ -447,6 +447,8 @@ pub trait PrincipalStore: Send + Sync {
     async fn authenticate(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<Option<Principal>>;
     /// How many principals exist (revoked included).
     async fn count_principals(&self) -> StoreResult<i64>;
+    /// The active principal a public key (by key id) is bound to, if any.
+    async fn key_owner(&self, key_id: &str) -> StoreResult<Option<Uuid>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -702,6 +702,17 @@ macro_rules! queries {
             }
         }
 
+        pub(crate) async fn key_owner(conn: &mut $conn, key_id: &str) -> StoreResult<Option<Uuid>> {
+            let row = sqlx::query(
+                "SELECT k.principal_id FROM principal_keys k JOIN principals p ON p.id = k.principal_id \
+                 WHERE k.key_id = $1 AND p.revoked_at IS NULL LIMIT 1",
+            )
+            .bind(key_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|r| uuid(&r.try_get::<String, _>("principal_id")?)).transpose()
+        }
+
         pub(crate) async fn count_principals(conn: &mut $conn) -> StoreResult<i64> {
             Ok(sqlx::query("SELECT COUNT(*) AS n FROM principals").fetch_one(&mut *conn).await?.try_get("n")?)
         }

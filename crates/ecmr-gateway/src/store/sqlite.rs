@@ -198,6 +198,11 @@ impl PrincipalStore for SqliteStore {
         let mut c = self.reads.acquire().await?;
         q::count_principals(&mut c).await
     }
+
+    async fn key_owner(&self, key_id: &str) -> StoreResult<Option<Uuid>> {
+        let mut c = self.reads.acquire().await?;
+        q::key_owner(&mut c, key_id).await
+    }
 }
 
 #[async_trait]
