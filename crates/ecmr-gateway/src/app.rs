@@ -52,7 +52,7 @@ impl Caller {
             Ok(&self.0)
         } else {
             Err(ApiError::Forbidden(format!(
-                "this route is for {} principals; the caller is a {}",
+                "this route is for {} principals; the caller is of kind {}",
                 kind.as_str(),
                 self.0.kind.as_str()
             )))
