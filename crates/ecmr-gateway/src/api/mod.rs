@@ -1,0 +1,58 @@
+//! The HTTP routes: the party API ([`documents`]), administration ([`admin`]) and operations ([`ops`]), and the
+//! OpenAPI description generated from them ([`ApiDoc`]).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub mod admin;
+pub mod documents;
+pub mod ops;
+
+/// The OpenAPI description of the gateway.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, administration, operations."),
+    paths(
+        documents::submit,
+        documents::list,
+        documents::get,
+        documents::append,
+        documents::audit,
+        admin::add_principal,
+        admin::list_principals,
+        admin::get_principal,
+        admin::revoke_principal,
+        admin::add_token,
+        admin::revoke_token,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        ops::openapi,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "documents", description = "Signed consignment notes of the calling party"),
+        (name = "admin", description = "Principals and tokens"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The OpenAPI document as pretty JSON (what `GET /openapi.json` serves and `schemas/openapi.json` holds).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}

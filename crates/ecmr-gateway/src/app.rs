@@ -1,0 +1,126 @@
+//! The HTTP application: shared state, authentication, and the router with its layers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use tower_http::LatencyUnit;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::api;
+use crate::auth::token_hash;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::store::{Principal, PrincipalKind, Store};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The configuration in force.
+    pub config: Arc<Config>,
+    /// Request counters.
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(s: &AppState) -> Self {
+        s.metrics.clone()
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    /// Refuses callers of other kinds with 403.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require(&self, kind: PrincipalKind) -> Result<&Principal, ApiError> {
+        if self.0.kind == kind {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this route is for {} principals; the caller is of kind {}",
+                kind.as_str(),
+                self.0.kind.as_str()
+            )))
+        }
+    }
+
+    /// The key ids bound to the caller.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.0.keys.iter().map(|k| k.key_id.clone()).collect()
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
+        let value = header.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or(ApiError::Unauthenticated)?;
+        let principal = state
+            .store
+            .principals
+            .authenticate(&token_hash(token), crate::store::now())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Caller(principal))
+    }
+}
+
+/// Builds the router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .route("/v1/documents", post(api::documents::submit).get(api::documents::list))
+        .route("/v1/documents/{id}", get(api::documents::get))
+        .route("/v1/documents/{id}/events", post(api::documents::append))
+        .route("/v1/documents/{id}/audit", get(api::documents::audit))
+        .route("/v1/admin/principals", post(api::admin::add_principal).get(api::admin::list_principals))
+        .route("/v1/admin/principals/{id}", get(api::admin::get_principal))
+        .route("/v1/admin/principals/{id}/revoke", post(api::admin::revoke_principal))
+        .route("/v1/admin/principals/{id}/tokens", post(api::admin::add_token))
+        .route("/v1/admin/tokens/{id}/revoke", post(api::admin::revoke_token))
+        .route("/healthz", get(api::ops::healthz))
+        .route("/readyz", get(api::ops::readyz))
+        .route("/metrics", get(api::ops::metrics))
+        .route("/openapi.json", get(api::ops::openapi))
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(axum::middleware::from_fn(crate::error::problems))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                })
+                // One access-log line per request.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

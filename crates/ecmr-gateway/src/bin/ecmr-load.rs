@@ -1,0 +1,249 @@
+//! `ecmr-load`: a bounded load generator for a gateway on this machine (loopback only).
+//!
+//! It makes a party through the admin API, signs `--docs` documents beforehand (so signing does not compete with
+//! the measurement), then submits them over `--connections` concurrent connections and reports throughput and
+//! latency percentiles; `--gets` then reads documents back the same way.
+//!
+//! ```text
+//! ecmr-load --url http://127.0.0.1:8080 --admin-token-file ecmr-data/admin-token --docs 20000 --connections 64
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ecmr::keys::{FileKey, Signer as _};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// Loopback load generator for ecmr-gateway.
+#[derive(Debug, Parser)]
+#[command(name = "ecmr-load", about)]
+struct Args {
+    /// Gateway base URL; only loopback addresses are accepted.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// File with an admin token (the gateway writes one to <data dir>/admin-token on first start).
+    #[arg(long, default_value = "ecmr-data/admin-token")]
+    admin_token_file: PathBuf,
+    /// Documents to submit (at most 1,000,000).
+    #[arg(long, default_value_t = 10_000)]
+    docs: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// GET requests after the ingest (0 for none; at most 1,000,000).
+    #[arg(long, default_value_t = 0)]
+    gets: usize,
+    /// Give up after this many seconds per phase.
+    #[arg(long, default_value_t = 120)]
+    max_seconds: u64,
+    /// Example note to issue (its number is replaced for each document).
+    #[arg(long)]
+    note: Option<PathBuf>,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn loopback(url: &str) -> bool {
+    let rest = url.strip_prefix("http://").unwrap_or("");
+    let host = rest.split('/').next().unwrap_or("");
+    let host = if host.starts_with('[') {
+        host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or("").to_owned()
+    };
+    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+}
+
+async fn call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<Bytes>,
+) -> Result<(u16, Bytes), String> {
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Full::new(body.unwrap_or_default()))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
+
+struct Phase {
+    ok: usize,
+    failed: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i.min(sorted.len() - 1)).copied().unwrap_or_default()
+}
+
+fn report(name: &str, p: &Phase) {
+    let mut l = p.latencies.clone();
+    l.sort();
+    let rate = p.ok as f64 / p.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "{name}: {} ok, {} failed in {:.2} s = {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        p.ok,
+        p.failed,
+        p.elapsed.as_secs_f64(),
+        rate,
+        percentile(&l, 0.50).as_secs_f64() * 1e3,
+        percentile(&l, 0.99).as_secs_f64() * 1e3,
+        l.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+}
+
+/// Sends `n` requests over `connections` workers; `make(i)` gives the method, URL and body of request `i`.
+async fn run<F>(
+    client: &HttpClient,
+    token: &str,
+    n: usize,
+    connections: usize,
+    max: Duration,
+    ok_status: &'static [u16],
+    make: F,
+) -> Phase
+where
+    F: Fn(usize) -> (&'static str, String, Option<Bytes>) + Send + Sync + 'static,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let make = Arc::new(make);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, token, next, make) = (client.clone(), token.to_owned(), next.clone(), make.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let (mut ok, mut failed) = (0, 0);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || start.elapsed() > max {
+                    break;
+                }
+                let (method, url, body) = make(i);
+                let t = Instant::now();
+                match call(&client, method, &url, &token, body).await {
+                    Ok((s, _)) if ok_status.contains(&s) => {
+                        ok += 1;
+                        lat.push(t.elapsed());
+                    }
+                    Ok((s, b)) => {
+                        failed += 1;
+                        if failed <= 3 {
+                            eprintln!("status {s}: {}", String::from_utf8_lossy(&b));
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        if failed <= 3 {
+                            eprintln!("error: {e}");
+                        }
+                    }
+                }
+            }
+            (ok, failed, lat)
+        }));
+    }
+    let mut phase = Phase { ok: 0, failed: 0, elapsed: Duration::ZERO, latencies: Vec::new() };
+    for t in tasks {
+        if let Ok((ok, failed, lat)) = t.await {
+            phase.ok += ok;
+            phase.failed += failed;
+            phase.latencies.extend(lat);
+        }
+    }
+    phase.elapsed = start.elapsed();
+    phase
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    if !loopback(&args.url) {
+        return Err(format!("{} is not a loopback address; ecmr-load only targets this machine", args.url));
+    }
+    let docs = args.docs.min(1_000_000);
+    let gets = args.gets.min(1_000_000);
+    let connections = args.connections.clamp(1, 1024);
+    let max = Duration::from_secs(args.max_seconds.clamp(1, 3600));
+    let base = args.url.trim_end_matches('/').to_owned();
+    let admin = std::fs::read_to_string(&args.admin_token_file)
+        .map_err(|e| format!("{}: {e}", args.admin_token_file.display()))?
+        .trim()
+        .to_owned();
+    let note_text = match &args.note {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => include_str!("../../../../examples/domestic-pallets.json").to_owned(),
+    };
+    let note: serde_json::Value = serde_json::from_str(&note_text).map_err(|e| e.to_string())?;
+
+    let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build_http();
+    let key = FileKey::generate().map_err(|e| e.to_string())?;
+    let body = serde_json::json!({"kind": "party", "name": "ecmr-load", "public_keys": [key.public_key().to_b64url()]});
+    let (status, resp) =
+        call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, Some(Bytes::from(body.to_string())))
+            .await?;
+    if status != 201 {
+        return Err(format!("creating the load party failed: {status} {}", String::from_utf8_lossy(&resp)));
+    }
+    let created: serde_json::Value = serde_json::from_slice(&resp).map_err(|e| e.to_string())?;
+    let token = created["token"].as_str().unwrap_or_default().to_owned();
+
+    let signing = Instant::now();
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let at = chrono::Utc::now();
+    let mut bodies = Vec::with_capacity(docs);
+    let mut ids = Vec::with_capacity(docs);
+    for i in 0..docs {
+        let mut n = note.clone();
+        n["number"] = serde_json::json!(format!("LOAD-{}-{i}", &run_id[..8]));
+        let id = uuid::Uuid::new_v4();
+        let doc = ecmr::sign::issue_value(id, n, at, &key).map_err(|e| e.to_string())?;
+        bodies.push(Bytes::from(doc.into_bytes()));
+        ids.push(id);
+    }
+    println!(
+        "signed {docs} documents in {:.2} s; submitting over {connections} connections to {base}",
+        signing.elapsed().as_secs_f64()
+    );
+    let bodies = Arc::new(bodies);
+    let url = format!("{base}/v1/documents");
+    let ingest = {
+        let bodies = bodies.clone();
+        run(&client, &token, docs, connections, max, &[201], move |i| ("POST", url.clone(), bodies.get(i).cloned()))
+            .await
+    };
+    report("ingest POST /v1/documents", &ingest);
+
+    if gets > 0 && ingest.ok > 0 {
+        let ids = Arc::new(ids);
+        let stored = ingest.ok.min(ids.len());
+        let base = base.clone();
+        let phase = run(&client, &token, gets, connections, max, &[200], move |i| {
+            let id = ids.get((i * 7919) % stored).copied().unwrap_or_default();
+            ("GET", format!("{base}/v1/documents/{id}"), None)
+        })
+        .await;
+        report("read GET /v1/documents/{id}", &phase);
+    }
+    Ok(())
+}

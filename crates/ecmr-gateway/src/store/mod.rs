@@ -1,0 +1,550 @@
+//! Storage behind one trait per concern: documents with their events, principals with their tokens, and the audit
+//! log. Two implementations share the SQL in [`queries`]: SQLite ([`sqlite`], the embedded default, with group
+//! commit) and PostgreSQL ([`postgres`]).
+//!
+//! Events and audit entries are append-only: no method updates or deletes them, and the schemas refuse it with
+//! triggers.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub mod postgres;
+mod queries;
+pub mod sqlite;
+mod writer;
+
+/// Why a store operation failed. These are the gateway's own faults, never the client's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed a statement.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A batch commit failed; every write in the batch was rolled back.
+    #[error("commit failed: {0}")]
+    Commit(String),
+    /// The writer has shut down.
+    #[error("the store is closed")]
+    Closed,
+    /// A stored value cannot be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// The database URL is not one the gateway knows.
+    #[error("unsupported database URL (expected sqlite:… or postgres://…): {0}")]
+    UnsupportedUrl(String),
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Formats a time the way the store keeps it: UTC, microseconds, fixed width, so text order is time order.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Reads a time written by [`format_time`].
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the text is not such a time.
+pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+/// The current time, truncated to what the store keeps (microseconds).
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    parse_time(&format_time(t)).unwrap_or(t)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Documents
+
+/// How a key relates to a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyRelation {
+    /// The key signed one of the document's events.
+    Signer,
+    /// The note pins the key for a role.
+    Pinned,
+}
+
+impl KeyRelation {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRelation::Signer => "signer",
+            KeyRelation::Pinned => "pinned",
+        }
+    }
+}
+
+/// A key linked to a document, in a role (`sender`, `carrier`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentKey {
+    /// Key id: lowercase hex SHA-256 of the 32 public-key bytes.
+    pub key_id: String,
+    /// The role the key signs or is pinned for.
+    pub role: String,
+    /// Signer or pinned.
+    pub relation: KeyRelation,
+}
+
+/// A vehicle or equipment identifier of a document, for roadside searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identifier {
+    /// `vehicle`, `equipment` or `carried_equipment`.
+    pub kind: String,
+    /// The identifier, upper-case without spaces or dashes.
+    pub value: String,
+    /// Registration country, when known.
+    pub country: Option<String>,
+    /// Transport mode code, when known.
+    pub mode_code: Option<String>,
+    /// Whether the consignment carries dangerous goods.
+    pub dangerous_goods: bool,
+}
+
+/// One verified event ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Position in the chain, from 0.
+    pub seq: i64,
+    /// Event kind (`issued`, `taken_over`, …).
+    pub kind: String,
+    /// Role of the signer.
+    pub role: String,
+    /// Key id of the signer.
+    pub signer_key_id: String,
+    /// `sha256:<hex>` of the event's canonical form, signature included (the next event's `prev`).
+    pub digest: String,
+    /// The event as submitted (JSON).
+    pub body: String,
+}
+
+/// A verified document ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    /// The document id (the eFTI datasetId).
+    pub id: Uuid,
+    /// `sha256:<hex>` of the canonical form of the whole submitted document: equal digests are the same submission.
+    pub content_digest: String,
+    /// The note number (box "number"), unique per sender key.
+    pub note_number: String,
+    /// Key id of the sender that signed the `issued` event.
+    pub sender_key_id: String,
+    /// The note as issued (JSON).
+    pub note_json: String,
+    /// Lifecycle state after the last event.
+    pub state: String,
+    /// The events, seq 0 first.
+    pub events: Vec<NewEvent>,
+    /// Keys that signed or are pinned.
+    pub keys: Vec<DocumentKey>,
+    /// Vehicle and equipment identifiers.
+    pub identifiers: Vec<Identifier>,
+    /// Principal that submitted it.
+    pub submitted_by: Uuid,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A document's head: what changes as events are appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentSummary {
+    /// The document id.
+    pub id: Uuid,
+    /// The note number.
+    pub note_number: String,
+    /// Lifecycle state after the last event.
+    pub state: String,
+    /// Seq of the last event.
+    pub last_seq: i64,
+    /// Digest of the last event.
+    pub last_event_digest: String,
+    /// When the document was first received.
+    pub received_at: DateTime<Utc>,
+    /// When the last event was appended.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Position in the chain.
+    pub seq: i64,
+    /// Event kind.
+    pub kind: String,
+    /// Role of the signer.
+    pub role: String,
+    /// Key id of the signer.
+    pub signer_key_id: String,
+    /// Digest of the event.
+    pub digest: String,
+    /// The event as submitted (JSON).
+    pub body: String,
+    /// When the gateway received it.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A whole stored document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// The head.
+    pub summary: DocumentSummary,
+    /// Digest of the original submission.
+    pub content_digest: String,
+    /// The note as issued (JSON).
+    pub note_json: String,
+    /// Every event, in order.
+    pub events: Vec<StoredEvent>,
+    /// Keys that signed or are pinned.
+    pub keys: Vec<DocumentKey>,
+}
+
+impl StoredDocument {
+    /// The signed document as JSON: `{format, id, note, events}` with the note and the events as stored.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(
+            self.note_json.len() + self.events.iter().map(|e| e.body.len() + 1).sum::<usize>() + 96,
+        );
+        out.push_str("{\"format\":\"ecmr-document/1\",\"id\":\"");
+        out.push_str(&self.summary.id.to_string());
+        out.push_str("\",\"note\":");
+        out.push_str(&self.note_json);
+        out.push_str(",\"events\":[");
+        for (i, e) in self.events.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&e.body);
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
+/// What happened to a document submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored now.
+    Created(DocumentSummary),
+    /// The same content was stored before; nothing changed.
+    Identical(DocumentSummary),
+    /// A document with that id and other content exists.
+    IdTaken,
+    /// The sender already used that note number for another document.
+    NoteNumberTaken {
+        /// The document that has it.
+        existing: Uuid,
+    },
+}
+
+/// One event to append, verified against the chain it extends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventAppend {
+    /// The document.
+    pub document_id: Uuid,
+    /// The event; its `seq` must be the document's `last_seq + 1`.
+    pub event: NewEvent,
+    /// State after the event.
+    pub state: String,
+    /// New keys (the signer, keys pinned by an amendment).
+    pub keys: Vec<DocumentKey>,
+    /// Principal that submitted it.
+    pub submitted_by: Uuid,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What happened to an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Appended now.
+    Appended(DocumentSummary),
+    /// The same event is already at that seq; nothing changed.
+    Identical(DocumentSummary),
+    /// Another event already holds that seq (or the chain moved on): nothing was written.
+    SeqTaken {
+        /// The document's last seq now.
+        last_seq: i64,
+    },
+    /// No such document.
+    NotFound,
+}
+
+/// Filters and paging for listing a party's documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Documents linked to any of these keys.
+    pub key_ids: Vec<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// Only where one of the keys is linked in this role.
+    pub role: Option<String>,
+    /// Only documents updated at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Start after this `(updated_at, id)`.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Documents and their events. Storing a document or an event also records it in the audit log
+/// (`document.created`, `event.appended`) in the same transaction.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Stores a verified document, idempotently.
+    async fn insert_document(&self, doc: NewDocument) -> StoreResult<InsertOutcome>;
+    /// Appends a verified event if its seq is still free.
+    async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome>;
+    /// Reads a whole document.
+    async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>>;
+    /// Whether any of the keys is linked to the document.
+    async fn is_linked(&self, id: Uuid, key_ids: &[String]) -> StoreResult<bool>;
+    /// A page of documents linked to the given keys, ordered by `(updated_at, id)`.
+    async fn list_documents(&self, query: &ListQuery) -> StoreResult<Vec<DocumentSummary>>;
+    /// How many documents are stored.
+    async fn count_documents(&self) -> StoreResult<i64>;
+    /// The identifiers stored for a document.
+    async fn identifiers(&self, id: Uuid) -> StoreResult<Vec<Identifier>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Principals
+
+/// What a principal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// A sender, carrier or consignee, bound to its public keys.
+    Party,
+    /// A control authority.
+    Authority,
+    /// An eFTI platform.
+    Platform,
+    /// Another gate.
+    Gate,
+    /// An operator of this gateway.
+    Admin,
+}
+
+impl PrincipalKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Party => "party",
+            PrincipalKind::Authority => "authority",
+            PrincipalKind::Platform => "platform",
+            PrincipalKind::Gate => "gate",
+            PrincipalKind::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for PrincipalKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "party" => PrincipalKind::Party,
+            "authority" => PrincipalKind::Authority,
+            "platform" => PrincipalKind::Platform,
+            "gate" => PrincipalKind::Gate,
+            "admin" => PrincipalKind::Admin,
+            other => {
+                return Err(format!(
+                    "unknown principal kind {other:?} (expected party, authority, platform, gate or admin)"
+                ));
+            }
+        })
+    }
+}
+
+/// A public key bound to a party.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PrincipalKey {
+    /// Lowercase hex SHA-256 of the 32 key bytes.
+    pub key_id: String,
+    /// The Ed25519 public key, base64url without padding.
+    pub public_key: String,
+}
+
+/// Someone who may call the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Principal {
+    /// Principal id.
+    pub id: Uuid,
+    /// What it is.
+    pub kind: PrincipalKind,
+    /// Display name.
+    pub name: String,
+    /// Kind-specific details, e.g. an authority's country and legal contact (eFTI AuthorityDto).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// Bound public keys (parties).
+    pub keys: Vec<PrincipalKey>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A stored token's metadata (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    /// Token id (not secret).
+    pub id: Uuid,
+    /// Whose it is.
+    pub principal_id: Uuid,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A new token to store: only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// Token id.
+    pub id: Uuid,
+    /// Lowercase hex SHA-256 of the token text.
+    pub token_sha256: String,
+    /// Whose it is.
+    pub principal_id: Uuid,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Principals, their keys and tokens.
+#[async_trait]
+pub trait PrincipalStore: Send + Sync {
+    /// Stores a new principal with its keys and first token.
+    async fn add_principal(&self, principal: &Principal, token: &NewToken) -> StoreResult<()>;
+    /// Adds a token to a principal.
+    async fn add_token(&self, token: &NewToken) -> StoreResult<()>;
+    /// Every principal, oldest first.
+    async fn list_principals(&self) -> StoreResult<Vec<Principal>>;
+    /// One principal.
+    async fn get_principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
+    /// Revokes a principal and all its tokens; false if there is no such active principal.
+    async fn revoke_principal(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Revokes one token; false if there is no such active token.
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// The tokens of a principal.
+    async fn list_tokens(&self, principal_id: Uuid) -> StoreResult<Vec<TokenInfo>>;
+    /// The principal owning a token, if the token and principal are active at `at`.
+    async fn authenticate(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<Option<Principal>>;
+    /// How many principals exist (revoked included).
+    async fn count_principals(&self) -> StoreResult<i64>;
+    /// The active principal a public key (by key id) is bound to, if any.
+    async fn key_owner(&self, key_id: &str) -> StoreResult<Option<Uuid>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Audit
+
+/// What was done.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The document concerned, if any.
+    pub document_id: Option<Uuid>,
+    /// Who.
+    pub principal_id: Uuid,
+    /// What kind of principal.
+    pub principal_kind: PrincipalKind,
+    /// What (`document.created`, `document.read`, `event.appended`, …).
+    pub action: String,
+    /// Why, as the caller stated it (authorities must).
+    pub reason: Option<String>,
+    /// Request id, to find the log lines.
+    pub request_id: Option<String>,
+}
+
+/// The append-only audit log.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends an entry; returns when it is durable.
+    async fn append(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// The entries for a document, oldest first.
+    async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The store as the gateway uses it: one handle per concern plus health and shutdown.
+#[derive(Clone)]
+pub struct Store {
+    /// Documents and events.
+    pub documents: Arc<dyn DocumentStore>,
+    /// Principals and tokens.
+    pub principals: Arc<dyn PrincipalStore>,
+    /// The audit log.
+    pub audit: Arc<dyn AuditLog>,
+    backend: Arc<dyn Backend>,
+}
+
+/// Health and lifecycle of a store implementation.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Finishes pending writes and closes connections.
+    async fn close(&self);
+}
+
+impl Store {
+    /// Builds a store from one implementation of every concern.
+    pub fn new<T>(inner: Arc<T>) -> Self
+    where
+        T: DocumentStore + PrincipalStore + AuditLog + Backend + 'static,
+    {
+        Store { documents: inner.clone(), principals: inner.clone(), audit: inner.clone(), backend: inner }
+    }
+
+    /// Opens the store at a database URL (`sqlite:path` or `postgres://…`), creating and migrating it.
+    ///
+    /// # Errors
+    /// When the database cannot be opened or migrated, or the URL is of another kind.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::new(Arc::new(postgres::PgStore::connect(url).await?)))
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Ok(Store::new(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?)))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.backend.ping().await
+    }
+
+    /// Finishes pending writes and closes connections.
+    pub async fn close(&self) {
+        self.backend.close().await
+    }
+}

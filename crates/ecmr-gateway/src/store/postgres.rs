@@ -1,0 +1,208 @@
+//! The PostgreSQL store, for several gateway replicas sharing one database.
+//!
+//! Document, event and audit writes go through the same group-committing writer as SQLite's (one transaction
+//! per batch of queued writes, on a pooled connection); reads and principal changes use the pool directly. Races
+//! between replicas are settled by the primary keys: the second writer of an event `seq` finds it taken and gets
+//! [`AppendOutcome::SeqTaken`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use uuid::Uuid;
+
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
+use super::{
+    AppendOutcome, AuditEntry, AuditLog, Backend, DocumentStore, DocumentSummary, EventAppend, Identifier,
+    InsertOutcome, ListQuery, NewDocument, NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+};
+
+mod q {
+    super::super::queries::queries!(sqlx::Postgres, sqlx::PgConnection);
+}
+
+/// PostgreSQL store.
+pub struct PgStore {
+    pool: PgPool,
+    writer: Writer,
+}
+
+struct PgBatcher {
+    pool: PgPool,
+}
+
+#[async_trait]
+impl Batcher for PgBatcher {
+    async fn commit(&mut self, ops: Vec<WriteOp>) -> Vec<Done> {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "could not begin a write transaction");
+                return fail_all(ops, &format!("begin: {e}"));
+            }
+        };
+        let done = q::apply_ops(&mut tx, ops).await;
+        match tx.commit().await {
+            Ok(()) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "a write batch failed to commit");
+                let why = e.to_string();
+                done.into_iter().map(|d| d.fail_if_ok(&why)).collect()
+            }
+        }
+    }
+
+    async fn close(&mut self) {}
+}
+
+impl PgStore {
+    /// Connects to `url` and brings the schema up to date.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or migrated.
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        PgStore::connect_with(PgConnectOptions::from_str(url)?).await
+    }
+
+    /// Connects with the given options (e.g. a `search_path` to keep to one schema) and migrates.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or migrated.
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let writer = Writer::start(PgBatcher { pool: pool.clone() });
+        Ok(PgStore { pool, writer })
+    }
+}
+
+#[async_trait]
+impl DocumentStore for PgStore {
+    async fn insert_document(&self, doc: NewDocument) -> StoreResult<InsertOutcome> {
+        self.writer.submit(|tx| WriteOp::Insert(Box::new(doc), tx)).await
+    }
+
+    async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome> {
+        self.writer.submit(|tx| WriteOp::Append(Box::new(append), tx)).await
+    }
+
+    async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>> {
+        // One snapshot for the head and the events.
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+        let r = q::get_document(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn is_linked(&self, id: Uuid, key_ids: &[String]) -> StoreResult<bool> {
+        let mut c = self.pool.acquire().await?;
+        q::is_linked(&mut c, id, key_ids).await
+    }
+
+    async fn list_documents(&self, query: &ListQuery) -> StoreResult<Vec<DocumentSummary>> {
+        let mut c = self.pool.acquire().await?;
+        q::list_documents(&mut c, query).await
+    }
+
+    async fn count_documents(&self) -> StoreResult<i64> {
+        let mut c = self.pool.acquire().await?;
+        q::count_documents(&mut c).await
+    }
+
+    async fn identifiers(&self, id: Uuid) -> StoreResult<Vec<Identifier>> {
+        let mut c = self.pool.acquire().await?;
+        q::identifiers(&mut c, id).await
+    }
+}
+
+#[async_trait]
+impl PrincipalStore for PgStore {
+    async fn add_principal(&self, principal: &Principal, token: &NewToken) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        q::add_principal(&mut tx, principal, token).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn add_token(&self, token: &NewToken) -> StoreResult<()> {
+        let mut c = self.pool.acquire().await?;
+        q::add_token(&mut c, token).await
+    }
+
+    async fn list_principals(&self) -> StoreResult<Vec<Principal>> {
+        let mut c = self.pool.acquire().await?;
+        q::list_principals(&mut c).await
+    }
+
+    async fn get_principal(&self, id: Uuid) -> StoreResult<Option<Principal>> {
+        let mut c = self.pool.acquire().await?;
+        q::get_principal(&mut c, id).await
+    }
+
+    async fn revoke_principal(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = q::revoke_principal(&mut tx, id, at).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut c = self.pool.acquire().await?;
+        q::revoke_token(&mut c, id, at).await
+    }
+
+    async fn list_tokens(&self, principal_id: Uuid) -> StoreResult<Vec<TokenInfo>> {
+        let mut c = self.pool.acquire().await?;
+        q::list_tokens(&mut c, principal_id).await
+    }
+
+    async fn authenticate(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<Option<Principal>> {
+        let mut c = self.pool.acquire().await?;
+        q::authenticate(&mut c, token_sha256, at).await
+    }
+
+    async fn count_principals(&self) -> StoreResult<i64> {
+        let mut c = self.pool.acquire().await?;
+        q::count_principals(&mut c).await
+    }
+
+    async fn key_owner(&self, key_id: &str) -> StoreResult<Option<Uuid>> {
+        let mut c = self.pool.acquire().await?;
+        q::key_owner(&mut c, key_id).await
+    }
+}
+
+#[async_trait]
+impl AuditLog for PgStore {
+    async fn append(&self, entry: AuditEntry) -> StoreResult<()> {
+        self.writer.submit(|tx| WriteOp::Audit(Box::new(entry), tx)).await
+    }
+
+    async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        let mut c = self.pool.acquire().await?;
+        q::audit_for_document(&mut c, id).await
+    }
+}
+
+#[async_trait]
+impl Backend for PgStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.writer.shutdown().await;
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,238 @@
+//! The embedded store: SQLite in WAL mode with `synchronous=FULL`.
+//!
+//! Document, event and audit writes go through one writer task that owns the only writing connection. It takes
+//! every write waiting in its queue, applies each inside its own savepoint of one transaction, commits once (one
+//! fsync for the whole batch) and only then answers each caller. A caller's 2xx therefore always follows a durable
+//! commit, and concurrent submissions share the cost of the fsync (group commit). Reads use a pool of their own
+//! connections, which WAL lets run beside the writer.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+use uuid::Uuid;
+
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
+use super::{
+    AppendOutcome, AuditEntry, AuditLog, Backend, DocumentStore, DocumentSummary, EventAppend, Identifier,
+    InsertOutcome, ListQuery, NewDocument, NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+};
+
+mod q {
+    super::super::queries::queries!(sqlx::Sqlite, sqlx::SqliteConnection);
+}
+
+/// How often the WAL is checkpointed into the database file, off the writer's path.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// SQLite store with a group-committing writer.
+pub struct SqliteStore {
+    writer: Writer,
+    reads: SqlitePool,
+    checkpointer: tokio::task::JoinHandle<()>,
+}
+
+async fn checkpointer(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or migrated.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // The writer never checkpoints itself (that would put the database file's fsync on a caller's commit); a
+        // background task does it every second from a read connection.
+        let mut conn = SqliteConnection::connect_with(&options.clone().pragma("wal_autocheckpoint", "0")).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+        let reads = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let writer = Writer::start(SqliteBatcher { conn: Some(conn) });
+        let checkpointer = tokio::spawn(checkpointer(reads.clone()));
+        Ok(SqliteStore { writer, reads, checkpointer })
+    }
+}
+
+/// The writer's side: the only connection that writes documents, events and audit entries.
+struct SqliteBatcher {
+    conn: Option<SqliteConnection>,
+}
+
+#[async_trait]
+impl Batcher for SqliteBatcher {
+    async fn commit(&mut self, ops: Vec<WriteOp>) -> Vec<Done> {
+        let Some(conn) = self.conn.as_mut() else { return fail_all(ops, "the writer is closed") };
+        let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "could not begin a write transaction");
+                return fail_all(ops, &format!("begin: {e}"));
+            }
+        };
+        let done = q::apply_ops(&mut tx, ops).await;
+        match tx.commit().await {
+            Ok(()) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "a write batch failed to commit");
+                let why = e.to_string();
+                done.into_iter().map(|d| d.fail_if_ok(&why)).collect()
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && let Err(e) = conn.close().await
+        {
+            tracing::warn!(error = %e, "closing the SQLite writer connection failed");
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn insert_document(&self, doc: NewDocument) -> StoreResult<InsertOutcome> {
+        self.writer.submit(|tx| WriteOp::Insert(Box::new(doc), tx)).await
+    }
+
+    async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome> {
+        self.writer.submit(|tx| WriteOp::Append(Box::new(append), tx)).await
+    }
+
+    async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>> {
+        // One read transaction: the head and the events from the same snapshot.
+        let mut tx = self.reads.begin().await?;
+        let r = q::get_document(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn is_linked(&self, id: Uuid, key_ids: &[String]) -> StoreResult<bool> {
+        let mut c = self.reads.acquire().await?;
+        q::is_linked(&mut c, id, key_ids).await
+    }
+
+    async fn list_documents(&self, query: &ListQuery) -> StoreResult<Vec<DocumentSummary>> {
+        let mut c = self.reads.acquire().await?;
+        q::list_documents(&mut c, query).await
+    }
+
+    async fn count_documents(&self) -> StoreResult<i64> {
+        let mut c = self.reads.acquire().await?;
+        q::count_documents(&mut c).await
+    }
+
+    async fn identifiers(&self, id: Uuid) -> StoreResult<Vec<Identifier>> {
+        let mut c = self.reads.acquire().await?;
+        q::identifiers(&mut c, id).await
+    }
+}
+
+#[async_trait]
+impl PrincipalStore for SqliteStore {
+    async fn add_principal(&self, principal: &Principal, token: &NewToken) -> StoreResult<()> {
+        let mut tx = self.reads.begin_with("BEGIN IMMEDIATE").await?;
+        q::add_principal(&mut tx, principal, token).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn add_token(&self, token: &NewToken) -> StoreResult<()> {
+        let mut c = self.reads.acquire().await?;
+        q::add_token(&mut c, token).await
+    }
+
+    async fn list_principals(&self) -> StoreResult<Vec<Principal>> {
+        let mut c = self.reads.acquire().await?;
+        q::list_principals(&mut c).await
+    }
+
+    async fn get_principal(&self, id: Uuid) -> StoreResult<Option<Principal>> {
+        let mut c = self.reads.acquire().await?;
+        q::get_principal(&mut c, id).await
+    }
+
+    async fn revoke_principal(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.reads.begin_with("BEGIN IMMEDIATE").await?;
+        let r = q::revoke_principal(&mut tx, id, at).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut c = self.reads.acquire().await?;
+        q::revoke_token(&mut c, id, at).await
+    }
+
+    async fn list_tokens(&self, principal_id: Uuid) -> StoreResult<Vec<TokenInfo>> {
+        let mut c = self.reads.acquire().await?;
+        q::list_tokens(&mut c, principal_id).await
+    }
+
+    async fn authenticate(&self, token_sha256: &str, at: DateTime<Utc>) -> StoreResult<Option<Principal>> {
+        let mut c = self.reads.acquire().await?;
+        q::authenticate(&mut c, token_sha256, at).await
+    }
+
+    async fn count_principals(&self) -> StoreResult<i64> {
+        let mut c = self.reads.acquire().await?;
+        q::count_principals(&mut c).await
+    }
+
+    async fn key_owner(&self, key_id: &str) -> StoreResult<Option<Uuid>> {
+        let mut c = self.reads.acquire().await?;
+        q::key_owner(&mut c, key_id).await
+    }
+}
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn append(&self, entry: AuditEntry) -> StoreResult<()> {
+        self.writer.submit(|tx| WriteOp::Audit(Box::new(entry), tx)).await
+    }
+
+    async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        let mut c = self.reads.acquire().await?;
+        q::audit_for_document(&mut c, id).await
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteStore {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.writer.shutdown().await;
+        self.checkpointer.abort();
+        // A last checkpoint so that the database file is complete on its own.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.reads).await;
+        self.reads.close().await;
+    }
+}

@@ -1,0 +1,116 @@
+//! The binary's sub-commands: `serve` with no configuration, `principal add|list|revoke` offline on the same
+//! store, configuration errors, and a graceful stop on SIGTERM.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn gateway(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ECMR_DATABASE_URL")
+        .env_remove("ECMR_DATA_DIR")
+        .env_remove("ECMR_LISTEN")
+        .output()
+        .expect("run ecmr-gateway")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn principal_commands_work_offline_on_the_default_store() {
+    let dir = common::temp_dir("cli");
+    let key = common::public(&common::key(5));
+    let out = gateway(&dir, &["principal", "add", "--kind", "party", "--name", "Brabant Zuivel", "--key", &key]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("token (shown only now): ecmr_"), "{stdout}");
+    let id = stdout.split_whitespace().nth(1).expect("principal id").to_owned();
+    assert!(dir.join("ecmr-data/ecmr.sqlite3").exists(), "the default store is ./ecmr-data");
+
+    let out = gateway(&dir, &["principal", "add", "--kind", "authority", "--name", "ILT", "--country", "NL"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Refused requests say why and exit non-zero.
+    let out = gateway(&dir, &["principal", "add", "--kind", "party", "--name", "no key"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("at least one public key"), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "add", "--kind", "authority", "--name", "x"]);
+    assert!(text(&out.stderr).contains("country"), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "add", "--kind", "wizard", "--name", "x"]);
+    assert!(text(&out.stderr).contains("unknown principal kind"), "{}", text(&out.stderr));
+
+    let out = gateway(&dir, &["principal", "list"]);
+    let listing = text(&out.stdout);
+    assert!(listing.contains(&id) && listing.contains("Brabant Zuivel") && listing.contains("authority"), "{listing}");
+    let out = gateway(&dir, &["principal", "list", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert_eq!(all[0]["keys"][0]["public_key"], key);
+
+    let out = gateway(&dir, &["principal", "revoke", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "revoke", &id]);
+    assert!(!out.status.success(), "revoking twice fails");
+    assert!(text(&gateway(&dir, &["principal", "list"]).stdout).contains("revoked"));
+}
+
+#[test]
+fn configuration_errors_are_reported() {
+    let dir = common::temp_dir("cli-config");
+    std::fs::write(dir.join("bad.toml"), "listen = \"127.0.0.1:1\"\nport = 5\n").unwrap();
+    let out = gateway(&dir, &["--config", "bad.toml", "serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("port"), "{}", text(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"))
+        .args(["serve"])
+        .current_dir(&dir)
+        .env("ECMR_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("ECMR_LISTEN"));
+    // The example configuration is valid.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/gateway.example.toml");
+    let config = ecmr_gateway::config::Config::load_with_env(Some(Path::new(example)), |_| None).expect("example");
+    assert_eq!(config, ecmr_gateway::config::Config::default());
+}
+
+#[test]
+fn serve_without_configuration_then_sigterm_stops_cleanly() {
+    let dir = common::temp_dir("cli-serve");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env_remove("ECMR_DATABASE_URL")
+        .env_remove("ECMR_DATA_DIR")
+        .env("ECMR_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let token_file = dir.join("ecmr-data/admin-token");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the gateway did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let token = std::fs::read_to_string(&token_file).expect("first admin token");
+    assert!(token.trim().starts_with("ecmr_"));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "a clean exit on SIGTERM: {:?}", out.status);
+    let log = text(&out.stderr);
+    assert!(log.contains("first admin token written to ecmr-data/admin-token"), "{log}");
+    assert!(log.contains("\"level\":\"INFO\""), "JSON logs: {log}");
+    assert!(log.contains("stopped"), "{log}");
+    // The admin stays in the store, for the offline commands too.
+    let out = gateway(&dir, &["principal", "list"]);
+    assert!(text(&out.stdout).contains("first admin"));
+}

@@ -1,0 +1,178 @@
+//! Durability of the real binary: SIGKILL it while clients submit, restart it, and every document that had been
+//! answered 201 is there and verifies.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn start(data_dir: &Path, port: u16, database_url: Option<&str>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecmr-gateway"));
+    cmd.arg("serve")
+        .env("ECMR_DATA_DIR", data_dir)
+        .env("ECMR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ECMR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match database_url {
+        Some(url) => cmd.env("ECMR_DATABASE_URL", url),
+        None => cmd.env_remove("ECMR_DATABASE_URL"),
+    };
+    cmd.spawn().expect("start ecmr-gateway")
+}
+
+/// A fresh database on the test PostgreSQL server, as a URL.
+async fn fresh_postgres_database(url: &str) -> String {
+    use sqlx::Connection as _;
+    let name = format!("ecmr_crash_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to ECMR_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create db");
+    let _ = conn.close().await;
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+    format!("{server}/{name}{query}")
+}
+
+async fn call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> Result<(u16, Bytes), String> {
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
+
+async fn wait_ready(client: &HttpClient, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = call(client, "GET", &format!("{base}/readyz"), "", vec![]).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the gateway did not become ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_document_survives_sigkill_sqlite() {
+    crash_and_recover(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_document_survives_sigkill_postgres() {
+    let Some(url) = common::postgres_url() else {
+        println!("every_acknowledged_document_survives_sigkill_postgres: skipped (ECMR_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let db = fresh_postgres_database(&url).await;
+    crash_and_recover(Some(db.clone())).await;
+    // Leave the server as it was.
+    use sqlx::Connection as _;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+        let name = db.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+async fn crash_and_recover(database_url: Option<String>) {
+    let dir = common::temp_dir("crash");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+
+    let mut child = start(&dir, port, database_url.as_deref());
+    wait_ready(&client, &base).await;
+    let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("admin-token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the admin token file is private");
+    }
+    let key = common::key(7);
+    let body = serde_json::json!({"kind": "party", "name": "crash", "public_keys": [common::public(&key)]});
+    let (status, resp) =
+        call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, body.to_string().into_bytes())
+            .await
+            .unwrap();
+    assert_eq!(status, 201);
+    let token = serde_json::from_slice::<serde_json::Value>(&resp).unwrap()["token"].as_str().unwrap().to_owned();
+
+    // Sign ahead, then submit from 16 clients until the process is killed.
+    let docs: Vec<_> = (0..1000).map(|i| common::issue(&format!("K-{i}"), &key, None)).collect();
+    let docs = Arc::new(docs);
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (client, docs, acked, next, token, base) =
+            (client.clone(), docs.clone(), acked.clone(), next.clone(), token.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(doc) = docs.get(i) else { break };
+                match call(&client, "POST", &format!("{base}/v1/documents"), &token, doc.bytes().to_vec()).await {
+                    Ok((201, _)) => acked.lock().unwrap().push(doc.id().to_owned()),
+                    Ok((status, body)) => panic!("unexpected {status}: {}", String::from_utf8_lossy(&body)),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    // Kill once a good number have been acknowledged, while submissions are in flight.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().len() < 250 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 250, "only {} documents were acknowledged", acked.len());
+    assert!(acked.len() < docs.len(), "the kill came after everything was sent; nothing was tested");
+
+    // Restart on the same data and read every acknowledged document back.
+    let mut child = start(&dir, port, database_url.as_deref());
+    wait_ready(&client, &base).await;
+    for id in &acked {
+        let (status, body) = call(&client, "GET", &format!("{base}/v1/documents/{id}"), &token, vec![]).await.unwrap();
+        assert_eq!(status, 200, "document {id} was acknowledged but is gone");
+        let v = ecmr::verify::verify(&body, None).expect("it verifies");
+        assert_eq!(v.id(), id);
+    }
+    child.kill().ok();
+    let _ = child.wait();
+    println!("{} acknowledged documents survived SIGKILL", acked.len());
+}

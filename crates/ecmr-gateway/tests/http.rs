@@ -1,0 +1,626 @@
+//! The HTTP API in-process (`oneshot`), on every backend: every route and its errors.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, cancel, issue, last_event, take_over};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn unauthenticated_requests_get_401_problems() {
+    for app in TestApp::all("unauthenticated_requests_get_401_problems").await {
+        let id = uuid::Uuid::new_v4();
+        for (method, uri) in [
+            ("POST", "/v1/documents".to_owned()),
+            ("GET", "/v1/documents".to_owned()),
+            ("GET", format!("/v1/documents/{id}")),
+            ("POST", format!("/v1/documents/{id}/events")),
+            ("GET", format!("/v1/documents/{id}/audit")),
+            ("GET", "/v1/admin/principals".to_owned()),
+            ("POST", "/v1/admin/principals".to_owned()),
+        ] {
+            for token in [None, Some("ecmr_not-a-real-token"), Some("")] {
+                let a = app.call(method, &uri, token, Some(b"{}".to_vec())).await;
+                assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{method} {uri} {token:?}");
+                assert_eq!(a.problem(), "unauthenticated");
+                assert_eq!(a.headers["www-authenticate"], "Bearer");
+                assert!(a.json()["request_id"].is_string(), "problems carry the request id");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn submit_stores_once_and_refuses_conflicts() {
+    for app in TestApp::all("submit_stores_once_and_refuses_conflicts").await {
+        let sender = app.party(1).await;
+        let doc = issue("NL-1", &sender.key, None);
+        let a = app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}: {}", app.backend(), String::from_utf8_lossy(&a.body));
+        let r = a.json();
+        assert_eq!(r["id"], doc.id());
+        assert_eq!(r["state"], "issued");
+        assert_eq!(r["last_seq"], 0);
+        assert_eq!(r["last_event_digest"], doc.last_event_digest().unwrap_or_default());
+        assert_eq!(r["uil"]["datasetId"], doc.id());
+        assert_eq!(r["uil"]["gateId"], "ecmr-gate");
+        assert!(r["received_at"].is_string());
+
+        // The roadside-search identifiers are indexed, normalised.
+        let idents = app.store.documents.identifiers(uuid::Uuid::parse_str(doc.id()).unwrap()).await.unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> =
+            idents.iter().map(|i| (i.kind.as_str(), i.value.as_str(), i.country.as_deref())).collect();
+        assert_eq!(got, [("equipment", "OR12KL", Some("NL")), ("vehicle", "12BXL4", Some("NL"))]);
+        assert!(idents.iter().all(|i| i.mode_code.as_deref() == Some("3") && !i.dangerous_goods));
+
+        // Same bytes again: 200, same receipt.
+        let again = app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert_eq!(again.json()["received_at"], r["received_at"]);
+        // Same content, other layout: still the same document.
+        let pretty = doc.to_string_pretty().into_bytes();
+        assert_eq!(app.post("/v1/documents", &sender.token, pretty).await.status, StatusCode::OK);
+
+        // Same id, other (validly signed) content: 409.
+        let other = ecmr::sign::issue_value(
+            uuid::Uuid::parse_str(doc.id()).unwrap(),
+            common::note("NL-1b", None),
+            "2026-11-27T15:00:00Z".parse().unwrap(),
+            &sender.key,
+        )
+        .unwrap();
+        let a = app.post("/v1/documents", &sender.token, other.bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "document-id-taken"));
+
+        // New id, note number the sender already used: 409.
+        let reuse = issue("NL-1", &sender.key, None);
+        let a = app.post("/v1/documents", &sender.token, reuse.bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "note-number-taken"));
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_invalid_documents_are_refused_with_reasons() {
+    for app in TestApp::all("malformed_and_invalid_documents_are_refused_with_reasons").await {
+        let sender = app.party(1).await;
+        // Not JSON.
+        let a = app.post("/v1/documents", &sender.token, b"{\"format\": ".to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "malformed-json"));
+        // A float where signed JSON must not have one.
+        let a = app.post("/v1/documents", &sender.token, br#"{"format": 1.5}"#.to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "malformed-json"));
+        assert_eq!(a.json()["pointer"], "/format");
+        // JSON, but not a document.
+        let a = app.post("/v1/documents", &sender.token, br#"{"format": "other/1"}"#.to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "verification-failed"));
+        assert_eq!(a.json()["failures"][0]["failure"], "unknown_format");
+
+        let doc = issue("NL-2", &sender.key, None);
+        // Bad signature: change the signed time.
+        let mut v: Value = serde_json::from_slice(doc.bytes()).unwrap();
+        v["events"][0]["at"] = json!("2026-11-27T15:00:01Z");
+        let a = app.post("/v1/documents", &sender.token, serde_json::to_vec(&v).unwrap()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "verification-failed"));
+        let failures = a.json()["failures"].clone();
+        assert_eq!(failures[0]["seq"], 0);
+        assert_eq!(failures[0]["failure"], "bad_signature", "{failures}");
+
+        // The note changed after signing: the digest no longer matches.
+        let mut v: Value = serde_json::from_slice(doc.bytes()).unwrap();
+        v["note"]["goods"][0]["nature_of_goods"] = json!("something else");
+        let a = app.post("/v1/documents", &sender.token, serde_json::to_vec(&v).unwrap()).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.json()["failures"].as_array().unwrap().iter().any(|f| f["failure"] == "wrong_note_digest"));
+
+        // A note that is not a consignment note (a required particular missing): refused with the place.
+        let mut note = common::note("NL-3", None);
+        note.as_object_mut().unwrap().remove("sender");
+        let bad = common::sign_raw(uuid::Uuid::new_v4(), note, &sender.key);
+        let a = app.post("/v1/documents", &sender.token, bad).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-note"));
+        let f = a.json()["failures"][0].clone();
+        assert_eq!(f["failure"], "invalid_note", "{f}");
+        assert!(f["pointer"].is_string(), "{f}");
+        // A note that parses but fails the content checks: every finding is returned.
+        let mut note = common::note("NL-3b", None);
+        note["sender"]["address"]["country"] = json!("QQ");
+        let bytes = common::sign_raw(uuid::Uuid::new_v4(), note, &sender.key);
+        let a = app.post("/v1/documents", &sender.token, bytes).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-note"));
+        let findings = a.json()["findings"].clone();
+        assert!(
+            findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["code"] == "country.unknown" && f["path"] == "/sender/address/country"),
+            "{findings}"
+        );
+        // Nothing of this was stored.
+        assert_eq!(app.store.documents.count_documents().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn only_parties_whose_key_signed_may_submit() {
+    for app in TestApp::all("only_parties_whose_key_signed_may_submit").await {
+        let sender = app.party(1).await;
+        let stranger = app.party(4).await;
+        let doc = issue("NL-4", &sender.key, None);
+        let a = app.post("/v1/documents", &stranger.token, doc.bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+        let a = app.post("/v1/documents", &app.admin, doc.bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+        assert_eq!(app.store.documents.count_documents().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn events_extend_the_chain() {
+    for app in TestApp::all("events_extend_the_chain").await {
+        let sender = app.party(1).await;
+        let carrier = app.party(2).await;
+        let stranger = app.party(4).await;
+        let doc = issue("NL-5", &sender.key, Some(&carrier.key));
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let uri = format!("/v1/documents/{}/events", doc.id());
+
+        // Malformed body.
+        let a = app.post(&uri, &carrier.token, b"[".to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "malformed-json"));
+
+        let taken = take_over(&doc, &carrier.key);
+        // Someone who cannot see the document: 404, whatever they send.
+        let a = app.post(&uri, &stranger.token, last_event(&taken)).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::NOT_FOUND, "not-found"));
+        // The sender may see it but did not sign this event.
+        let a = app.post(&uri, &sender.token, last_event(&taken)).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+
+        let a = app.post(&uri, &carrier.token, last_event(&taken)).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}: {}", app.backend(), String::from_utf8_lossy(&a.body));
+        assert_eq!(a.json()["state"], "in_transit");
+        assert_eq!(a.json()["last_seq"], 1);
+        assert_eq!(a.json()["last_event_digest"], taken.last_event_digest().unwrap());
+        // Replay: harmless 200.
+        let a = app.post(&uri, &carrier.token, last_event(&taken)).await;
+        assert_eq!(a.status, StatusCode::OK);
+        // Another event at seq 1 (the sender's cancellation, signed against seq 0): 409.
+        let cancelled = cancel(&doc, &sender.key);
+        let a = app.post(&uri, &sender.token, last_event(&cancelled)).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "event-seq-taken"));
+
+        // Broken chain: a seq-2 event whose prev is wrong.
+        let delivered = taken
+            .deliver(
+                serde_json::from_value(json!({
+                    "place": {"address": {"city": "Groningen", "country": "NL"}},
+                    "time": "2026-11-28T11:00:00+01:00"
+                }))
+                .unwrap(),
+                "2026-11-28T10:00:00Z".parse().unwrap(),
+                &common::key(3),
+            )
+            .unwrap();
+        let mut ev: Value = serde_json::from_slice(&last_event(&delivered)).unwrap();
+        ev["prev"] = json!(format!("sha256:{}", "0".repeat(64)));
+        let consignee = app.party(3).await;
+        // The consignee is not linked yet: 404.
+        let a = app.post(&uri, &consignee.token, serde_json::to_vec(&ev).unwrap()).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        // The carrier signs a delivery (wrong role) : not allowed, 422.
+        let wrong = taken.append(
+            ecmr::document::Role::Carrier,
+            ecmr::document::EventData::Cancelled(ecmr::document::Cancel { reason: "x".into() }),
+            "2026-11-28T10:00:00Z".parse().unwrap(),
+            &carrier.key,
+        );
+        assert!(wrong.is_err(), "the builder refuses it too");
+        let mut forged: Value = serde_json::from_slice(&last_event(&taken)).unwrap();
+        forged["seq"] = json!(2);
+        forged["prev"] = json!(taken.last_event_digest().unwrap());
+        let a = app.post(&uri, &carrier.token, serde_json::to_vec(&forged).unwrap()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-event"));
+        assert!(!a.json()["failures"].as_array().unwrap().is_empty());
+
+        // Unknown document.
+        let a = app
+            .post(&format!("/v1/documents/{}/events", uuid::Uuid::new_v4()), &carrier.token, last_event(&taken))
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        let a = app.post("/v1/documents/not-a-uuid/events", &carrier.token, last_event(&taken)).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+
+        // The stored document verifies as a whole and has both events.
+        let got = app.get(&format!("/v1/documents/{}", doc.id()), &carrier.token).await;
+        assert_eq!(got.status, StatusCode::OK);
+        let v = ecmr::verify::verify(&got.body, None).expect("the stored document verifies");
+        assert_eq!(v.events.len(), 2);
+        assert_eq!(v.state().as_str(), "in_transit");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_exactly_one_wins() {
+    for app in TestApp::all("concurrent_appends_exactly_one_wins").await {
+        let sender = app.party(1).await;
+        let carrier = app.party(2).await;
+        for round in 0..5 {
+            let doc = issue(&format!("NL-C{round}"), &sender.key, Some(&carrier.key));
+            app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await;
+            let uri = format!("/v1/documents/{}/events", doc.id());
+            let (a, b) = tokio::join!(
+                app.post(&uri, &carrier.token, last_event(&take_over(&doc, &carrier.key))),
+                app.post(&uri, &sender.token, last_event(&cancel(&doc, &sender.key))),
+            );
+            let mut statuses = [a.status, b.status];
+            statuses.sort();
+            assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{} round {round}", app.backend());
+            let loser = if a.status == StatusCode::CONFLICT { a } else { b };
+            assert_eq!(loser.problem(), "event-seq-taken");
+            let stored =
+                app.store.documents.get_document(uuid::Uuid::parse_str(doc.id()).unwrap()).await.unwrap().unwrap();
+            assert_eq!(stored.events.len(), 2);
+        }
+    }
+}
+
+#[tokio::test]
+async fn get_list_and_audit() {
+    for app in TestApp::all("get_list_and_audit").await {
+        let sender = app.party(1).await;
+        let carrier = app.party(2).await;
+        let stranger = app.party(4).await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let doc = issue(&format!("NL-L{i}"), &sender.key, Some(&carrier.key));
+            app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await;
+            if i == 0 {
+                let t = take_over(&doc, &carrier.key);
+                let a = app.post(&format!("/v1/documents/{}/events", doc.id()), &carrier.token, last_event(&t)).await;
+                assert_eq!(a.status, StatusCode::CREATED);
+            }
+            ids.push(doc.id().to_owned());
+        }
+        // GET: the signed document, as stored.
+        let a = app.get(&format!("/v1/documents/{}", ids[1]), &sender.token).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers["content-type"], "application/json");
+        assert_eq!(ecmr::verify::verify(&a.body, None).unwrap().id(), ids[1]);
+        for uri in [
+            format!("/v1/documents/{}", ids[1]),
+            format!("/v1/documents/{}", uuid::Uuid::new_v4()),
+            "/v1/documents/x".into(),
+        ] {
+            let a = app.get(&uri, &stranger.token).await;
+            assert_eq!((a.status, a.problem().as_str()), (StatusCode::NOT_FOUND, "not-found"), "{uri}");
+        }
+        assert_eq!(app.get(&format!("/v1/documents/{}", ids[1]), &app.admin).await.status, StatusCode::FORBIDDEN);
+
+        // List with keyset paging.
+        let mut seen = Vec::new();
+        let mut uri = "/v1/documents?limit=2".to_owned();
+        loop {
+            let a = app.get(&uri, &sender.token).await;
+            assert_eq!(a.status, StatusCode::OK);
+            let page = a.json();
+            for item in page["items"].as_array().unwrap() {
+                seen.push(item["id"].as_str().unwrap().to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => uri = format!("/v1/documents?limit=2&cursor={c}"),
+                None => break,
+            }
+        }
+        seen.sort();
+        let mut expected = ids.clone();
+        expected.sort();
+        assert_eq!(seen, expected);
+        let a = app.get("/v1/documents?state=in_transit", &carrier.token).await;
+        assert_eq!(a.json()["items"].as_array().unwrap().len(), 1);
+        assert_eq!(a.json()["items"][0]["id"], ids[0]);
+        let a = app.get("/v1/documents?role=carrier", &carrier.token).await;
+        assert_eq!(a.json()["items"].as_array().unwrap().len(), 5);
+        let a = app.get("/v1/documents?role=sender", &carrier.token).await;
+        assert!(a.json()["items"].as_array().unwrap().is_empty());
+        let a = app.get("/v1/documents?updated_since=2999-01-01T00:00:00Z", &sender.token).await;
+        assert!(a.json()["items"].as_array().unwrap().is_empty());
+        let a = app.get("/v1/documents", &stranger.token).await;
+        assert!(a.json()["items"].as_array().unwrap().is_empty());
+        for bad in [
+            "state=lost",
+            "role=pilot",
+            "limit=0",
+            "limit=501",
+            "limit=x",
+            "cursor=%%%",
+            "cursor=abc",
+            "updated_since=yesterday",
+            "colour=red",
+        ] {
+            let a = app.get(&format!("/v1/documents?{bad}"), &sender.token).await;
+            assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "bad-request"), "{bad}");
+        }
+
+        // Audit: creation and the read above, for the parties only.
+        let a = app.get(&format!("/v1/documents/{}/audit", ids[1]), &carrier.token).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let actions: Vec<String> =
+            a.json().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(actions, ["document.created", "document.read"]);
+        assert_eq!(a.json()[1]["principal_id"], sender.id.to_string());
+        let a = app.get(&format!("/v1/documents/{}/audit", ids[0]), &sender.token).await;
+        let actions: Vec<String> =
+            a.json().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(actions, ["document.created", "event.appended:1"]);
+        assert_eq!(
+            app.get(&format!("/v1/documents/{}/audit", ids[1]), &stranger.token).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let big = vec![b' '; 300 * 1024];
+    let a = app.post("/v1/documents", &sender.token, big).await;
+    assert_eq!((a.status, a.problem().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"));
+    let a = app
+        .post(&format!("/v1/documents/{}/events", uuid::Uuid::new_v4()), &sender.token, vec![b' '; 300 * 1024])
+        .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn admin_routes_manage_principals_and_tokens() {
+    for app in TestApp::all("admin_routes_manage_principals_and_tokens").await {
+        let key = common::public(&common::key(9));
+        let body = json!({"kind": "party", "name": "Van Dijk Transport", "public_keys": [key]});
+        let a = app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&body).unwrap()).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&a.body));
+        let created = a.json();
+        let token = created["token"].as_str().unwrap().to_owned();
+        let pid = created["principal"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(created["principal"]["keys"][0]["public_key"], key);
+        // The new token works, and a party may not administer.
+        assert_eq!(app.get("/v1/documents", &token).await.status, StatusCode::OK);
+        assert_eq!(app.get("/v1/admin/principals", &token).await.status, StatusCode::FORBIDDEN);
+
+        for (bad, why) in [
+            (json!({"kind": "party", "name": "no keys"}), "party without keys"),
+            (json!({"kind": "admin", "name": "x", "public_keys": [key]}), "admin with keys"),
+            (json!({"kind": "authority", "name": "police"}), "authority without country"),
+            (json!({"kind": "pirate", "name": "x"}), "unknown kind"),
+            (json!({"kind": "platform", "name": "x", "colour": 1}), "unknown field"),
+            (json!({"kind": "party", "name": "x", "public_keys": ["AAAA"]}), "short key"),
+            (json!({"kind": "party", "name": "thief", "public_keys": [key]}), "key bound to another party"),
+        ] {
+            let a = app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&bad).unwrap()).await;
+            assert_eq!(
+                (a.status, a.problem().as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+                "{why}"
+            );
+        }
+        let authority = json!({"kind": "authority", "name": "KMar", "details": {"country": "NL", "legalContact": {"email": "x@kmar.example"}}});
+        assert_eq!(
+            app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&authority).unwrap()).await.status,
+            StatusCode::CREATED
+        );
+
+        let list = app.get("/v1/admin/principals", &app.admin).await;
+        assert_eq!(list.json().as_array().unwrap().len(), 3);
+        let one = app.get(&format!("/v1/admin/principals/{pid}"), &app.admin).await;
+        assert_eq!(one.json()["tokens"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            app.get(&format!("/v1/admin/principals/{}", uuid::Uuid::new_v4()), &app.admin).await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        // A second token, revoked on its own.
+        let a = app
+            .post(
+                &format!("/v1/admin/principals/{pid}/tokens"),
+                &app.admin,
+                br#"{"expires_at": "2999-01-01T00:00:00Z"}"#.to_vec(),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+        let second = a.json()["token"].as_str().unwrap().to_owned();
+        let second_id = a.json()["token_id"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/v1/documents", &second).await.status, StatusCode::OK);
+        let a = app
+            .post(
+                &format!("/v1/admin/principals/{pid}/tokens"),
+                &app.admin,
+                br#"{"expires_at": "2000-01-01T00:00:00Z"}"#.to_vec(),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.post(&format!("/v1/admin/tokens/{second_id}/revoke"), &app.admin, vec![]).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            app.post(&format!("/v1/admin/tokens/{second_id}/revoke"), &app.admin, vec![]).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.get("/v1/documents", &second).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.get("/v1/documents", &token).await.status, StatusCode::OK);
+
+        // Revoking the principal ends every token.
+        assert_eq!(
+            app.post(&format!("/v1/admin/principals/{pid}/revoke"), &app.admin, vec![]).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(app.get("/v1/documents", &token).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.post(&format!("/v1/admin/principals/{pid}/revoke"), &app.admin, vec![]).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post(&format!("/v1/admin/principals/{pid}/tokens"), &app.admin, vec![]).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn operations_routes() {
+    for app in TestApp::all("operations_routes").await {
+        let a = app.call("GET", "/healthz", None, None).await;
+        assert_eq!((a.status, a.json()["status"].clone()), (StatusCode::OK, json!("ok")));
+        let a = app.call("GET", "/readyz", None, None).await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.json()["backend"], app.backend());
+        let a = app.call("GET", "/metrics", None, None).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let text = String::from_utf8(a.body).unwrap();
+        assert!(text.contains("ecmr_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"} 1"), "{text}");
+        assert!(text.contains("ecmr_documents_stored"));
+        let a = app.call("GET", "/no/such/route", None, None).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::NOT_FOUND, "not-found"));
+        let a = app.call("DELETE", "/v1/documents", None, None).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"));
+        // Readiness fails once the store is closed.
+        app.store.close().await;
+        let a = app.call("GET", "/readyz", None, None).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+    }
+}
+
+#[tokio::test]
+async fn openapi_is_served_and_kept_in_schemas() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let a = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let served = String::from_utf8(a.body).unwrap();
+    let doc: Value = serde_json::from_str(&served).unwrap();
+    for path in [
+        "/v1/documents",
+        "/v1/documents/{id}",
+        "/v1/documents/{id}/events",
+        "/v1/documents/{id}/audit",
+        "/v1/admin/principals",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/openapi.json");
+    let on_disk = std::fs::read_to_string(file).unwrap_or_default();
+    if on_disk != format!("{served}\n") {
+        if std::env::var_os("ECMR_UPDATE_SCHEMAS").is_some() {
+            std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas")).unwrap();
+            std::fs::write(file, format!("{served}\n")).unwrap();
+        } else {
+            panic!(
+                "schemas/openapi.json is out of date; run `ECMR_UPDATE_SCHEMAS=1 cargo test -p ecmr-gateway --test http openapi` and commit it"
+            );
+        }
+    }
+}
+
+/// Deterministic xorshift, so failures reproduce.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[tokio::test]
+async fn damaged_submissions_never_get_a_5xx() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let carrier = app.party(2).await;
+    let doc = issue("NL-F", &sender.key, Some(&carrier.key));
+    assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+    let event = last_event(&take_over(&doc, &carrier.key));
+    let events_uri = format!("/v1/documents/{}/events", doc.id());
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for round in 0..300 {
+        let (uri, token, original) = if round % 2 == 0 {
+            ("/v1/documents", &sender.token, doc.bytes().to_vec())
+        } else {
+            (events_uri.as_str(), &carrier.token, event.clone())
+        };
+        let mut body = original;
+        let edits = 1 + next(&mut seed) % 4;
+        for _ in 0..edits {
+            let len = body.len() as u64;
+            let at = (next(&mut seed) % len) as usize;
+            match next(&mut seed) % 3 {
+                0 => body[at] = (next(&mut seed) % 256) as u8,
+                1 => {
+                    body.remove(at);
+                }
+                _ => body.truncate(at.max(1)),
+            }
+        }
+        let a = app.post(uri, token, body.clone()).await;
+        assert!(
+            !a.status.is_server_error(),
+            "round {round}: {} for {}: {}",
+            a.status,
+            String::from_utf8_lossy(&body),
+            String::from_utf8_lossy(&a.body)
+        );
+        if !a.status.is_success() {
+            a.problem();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_request_times_out_with_a_problem() {
+    use axum::body::Body;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    let (store, _) = common::sqlite_store().await;
+    let mut app = TestApp::new(store).await;
+    let mut config = (*app.state.config).clone();
+    config.request_timeout_secs = 1;
+    app.state.config = std::sync::Arc::new(config);
+    let sender = app.party(1).await;
+
+    let req = axum::http::Request::post("/v1/documents")
+        .header("authorization", format!("Bearer {}", sender.token))
+        .body(Body::new(Stall(false)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let resp = ecmr_gateway::app::router(app.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let p: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["type"], "urn:ecmr:problem:timeout");
+}
+
+/// A body that sends one chunk and then stalls without ending.
+struct Stall(bool);
+
+impl hyper::body::Body for Stall {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if self.0 {
+            std::task::Poll::Pending
+        } else {
+            self.0 = true;
+            std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(axum::body::Bytes::from_static(b"{\"format\":")))))
+        }
+    }
+}
