@@ -32,7 +32,7 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     /// The body is not strict JSON.
-    #[error("the body is not valid JSON: {message} at {pointer} (line {line}, column {column})")]
+    #[error("the body is not valid JSON: {message} at {}", if pointer.is_empty() { format!("line {line}, column {column}") } else { format!("{pointer} (line {line}, column {column})") })]
     MalformedJson {
         /// JSON pointer of the value at fault.
         pointer: String,

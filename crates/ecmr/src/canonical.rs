@@ -43,7 +43,7 @@ pub enum StrictJsonErrorKind {
 
 /// Why a JSON text is refused by the strict parser.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at {}line {line} column {column}", if pointer.is_empty() { String::new() } else { format!("{pointer} (") })]
+#[error("{message} at {}", crate::json::Location(pointer, *line, *column))]
 pub struct StrictJsonError {
     /// What kind of problem.
     pub kind: StrictJsonErrorKind,
@@ -541,5 +541,19 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_pointer_and_position() {
+        let err = parse_strict(br#"{"a": {"b": 1.5}}"#, 1024).unwrap_err();
+        assert_eq!(err.pointer, "/a/b");
+        assert!(err.to_string().ends_with("at /a/b (line 1 column 15)"), "{err}");
+        let err = parse_strict(b"{", 1024).unwrap_err();
+        assert!(err.to_string().contains("at line 1 column 1"), "{err}");
     }
 }

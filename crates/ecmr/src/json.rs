@@ -24,7 +24,8 @@ pub struct JsonError {
     pub message: String,
 }
 
-struct Location<'a>(&'a str, usize, usize);
+/// Where in a JSON text something is: `/pointer (line L column C)`, or `line L column C` for the whole text.
+pub(crate) struct Location<'a>(pub(crate) &'a str, pub(crate) usize, pub(crate) usize);
 
 impl std::fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
