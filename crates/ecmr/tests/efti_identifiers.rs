@@ -6,10 +6,16 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use ecmr::efti::identifiers::{self, DateTimeFormat, IdentifierConsignment};
+use ecmr::efti::identifiers::{
+    self, CarriedEquipment, DateTime, DateTimeFormat, Identifier, IdentifierConsignment, TransportEquipment,
+    TransportEvent, TransportMeans, TransportMovement,
+};
 use ecmr::efti::search::{self, IdentifierQuery, IdentifierType, QueryError};
-use ecmr::efti::{self, Subsets};
+use ecmr::efti::{self, Subsets, table};
+use proptest::collection::vec;
+use proptest::option::of;
 use proptest::prelude::*;
+use proptest::sample::select;
 use serde_json::Value;
 
 const RI_EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/efti-ri/xsd/examples");
@@ -183,7 +189,17 @@ proptest! {
         let xml = c.to_xml(&Subsets::Identifier);
         let parsed = identifiers::parse(&xml);
         prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, xml);
-        prop_assert_eq!(parsed.ok(), Some(identifiers::from_projection(&c)));
+        let typed = identifiers::from_projection(&c);
+        prop_assert_eq!(parsed.ok(), Some(typed.clone()));
+        prop_assert_eq!(typed.to_xml(), xml, "the typed dataset writes the projection's identifier XML");
+    }
+
+    /// Any valid dataset is written and read back unchanged.
+    #[test]
+    fn any_dataset_reads_back_from_its_xml(c in dataset()) {
+        let xml = c.to_xml();
+        let parsed = identifiers::parse(&xml);
+        prop_assert_eq!(parsed.as_ref().ok(), Some(&c), "{:?}\n{}", parsed, xml);
     }
 
     /// Searching a projected note finds each of its vehicles by registration, as the index does.
@@ -204,6 +220,67 @@ proptest! {
             prop_assert!(search::matches(&c, &q));
             prop_assert!(keys.iter().any(|k| k.selects(&q)));
         }
+    }
+}
+
+fn identifier() -> impl Strategy<Value = Identifier> {
+    (prop_oneof!["[ -~]{0,17}", "\\PC{0,17}", "[A-Z0-9-]{1,12}"], of("[A-Za-z0-9]{0,5}"))
+        .prop_map(|(value, scheme_agency_id)| Identifier { value, scheme_agency_id })
+}
+
+fn date_time() -> impl Strategy<Value = DateTime> {
+    ("[0-9+-]{8,20}", select(vec![DateTimeFormat::Date, DateTimeFormat::DateTime, DateTimeFormat::DateTimeOffset]))
+        .prop_map(|(value, format)| DateTime { value, format })
+}
+
+fn country() -> impl Strategy<Value = String> {
+    select(table::COUNTRY_CODES).prop_map(str::to_owned)
+}
+
+fn sequence() -> impl Strategy<Value = Option<i64>> {
+    of(-9_999_999_999_999_999i64..=9_999_999_999_999_999)
+}
+
+fn dataset() -> impl Strategy<Value = IdentifierConsignment> {
+    let movement = (any::<bool>(), select(table::TRANSPORT_MODE_CODES), of((of(identifier()), country()))).prop_map(
+        |(dg, mode, means)| TransportMovement {
+            dangerous_goods_indicator: dg,
+            mode_code: mode.to_owned(),
+            used_transport_means: means.map(|(id, registration_country)| TransportMeans { id, registration_country }),
+        },
+    );
+    let carried =
+        (of(identifier()), sequence()).prop_map(|(id, sequence_number)| CarriedEquipment { id, sequence_number });
+    let equipment =
+        (vec(carried, 0..3), of(select(table::EQUIPMENT_CATEGORY_CODES)), of(identifier()), country(), sequence())
+            .prop_map(|(carried, category, id, registration_country, sequence_number)| TransportEquipment {
+                carried_transport_equipment: carried,
+                category_code: category.map(str::to_owned),
+                id,
+                registration_country,
+                sequence_number,
+            });
+    (of(date_time()), of(of(date_time())), vec(movement, 0..4), vec(equipment, 0..4)).prop_map(
+        |(acceptance, delivery, movements, equipment)| IdentifierConsignment {
+            carrier_acceptance_date_time: acceptance,
+            delivery_event: delivery.map(|actual_occurrence_date_time| TransportEvent { actual_occurrence_date_time }),
+            main_carriage_transport_movements: movements,
+            used_transport_equipment: equipment,
+        },
+    )
+}
+
+#[test]
+fn reference_examples_read_back_from_their_own_xml() {
+    for file in [
+        "consignment-identifiers-one-leg.xml",
+        "consignment-identifiers-two-legs.xml",
+        "consignment-identifiers-three-legs.xml",
+        "consignment-identifiers-four-legs.xml",
+        "consignment.xml",
+    ] {
+        let c = parse_ok(file, &ri(file));
+        assert_eq!(identifiers::parse(&c.to_xml()).as_ref(), Ok(&c), "{file}");
     }
 }
 

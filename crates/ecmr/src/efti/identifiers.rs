@@ -231,6 +231,89 @@ pub fn from_document(doc: &Verified<Document>) -> Result<IdentifierConsignment, 
     super::project(doc).map(|c| from_projection(&c))
 }
 
+impl IdentifierConsignment {
+    /// The dataset as an element tree in XSD order (the root `consignment`).
+    pub fn to_element(&self) -> Element {
+        let mut root = Element::new("consignment");
+        push_opt(
+            &mut root,
+            self.carrier_acceptance_date_time.as_ref().map(|d| d.to_element("carrierAcceptanceDateTime")),
+        );
+        if let Some(d) = &self.delivery_event {
+            let mut e = Element::new("deliveryEvent");
+            push_opt(&mut e, d.actual_occurrence_date_time.as_ref().map(|t| t.to_element("actualOccurrenceDateTime")));
+            root.children.push(e);
+        }
+        for m in &self.main_carriage_transport_movements {
+            let mut e = Element::new("mainCarriageTransportMovement");
+            e.children.push(leaf_element("dangerousGoodsIndicator", m.dangerous_goods_indicator.to_string()));
+            e.children.push(leaf_element("modeCode", m.mode_code.clone()));
+            if let Some(t) = &m.used_transport_means {
+                let mut te = Element::new("usedTransportMeans");
+                push_opt(&mut te, t.id.as_ref().map(Identifier::to_element));
+                te.children.push(country_element(&t.registration_country));
+                e.children.push(te);
+            }
+            root.children.push(e);
+        }
+        for q in &self.used_transport_equipment {
+            let mut e = Element::new("usedTransportEquipment");
+            for c in &q.carried_transport_equipment {
+                let mut ce = Element::new("carriedTransportEquipment");
+                push_opt(&mut ce, c.id.as_ref().map(Identifier::to_element));
+                push_opt(&mut ce, c.sequence_number.map(|n| leaf_element("sequenceNumber", n.to_string())));
+                e.children.push(ce);
+            }
+            push_opt(&mut e, q.category_code.as_ref().map(|c| leaf_element("categoryCode", c.clone())));
+            push_opt(&mut e, q.id.as_ref().map(Identifier::to_element));
+            e.children.push(country_element(&q.registration_country));
+            push_opt(&mut e, q.sequence_number.map(|n| leaf_element("sequenceNumber", n.to_string())));
+            root.children.push(e);
+        }
+        root
+    }
+
+    /// The dataset as an XML document in the identifier namespace ([`super::IDENTIFIER_NAMESPACE`]). A dataset
+    /// [`parse`] returned is read back unchanged from it.
+    pub fn to_xml(&self) -> String {
+        super::write_xml(&self.to_element(), super::IDENTIFIER_NAMESPACE)
+    }
+}
+
+impl DateTime {
+    fn to_element(&self, name: &'static str) -> Element {
+        let mut e = leaf_element(name, self.value.clone());
+        e.attributes.push(("formatId", self.format.code().to_owned()));
+        e
+    }
+}
+
+impl Identifier {
+    fn to_element(&self) -> Element {
+        let mut e = leaf_element("id", self.value.clone());
+        if let Some(a) = &self.scheme_agency_id {
+            e.attributes.push(("schemeAgencyId", a.clone()));
+        }
+        e
+    }
+}
+
+fn leaf_element(name: &'static str, text: String) -> Element {
+    Element { name, attributes: Vec::new(), text: Some(text), children: Vec::new() }
+}
+
+fn country_element(code: &str) -> Element {
+    let mut e = Element::new("registrationCountry");
+    e.children.push(leaf_element("code", code.to_owned()));
+    e
+}
+
+fn push_opt(parent: &mut Element, child: Option<Element>) {
+    if let Some(c) = child {
+        parent.children.push(c);
+    }
+}
+
 fn projected_date_time(e: &Element) -> DateTime {
     DateTime {
         value: e.text.clone().unwrap_or_default(),
