@@ -103,6 +103,8 @@ fn scheme_agency_and_lexical_forms() {
     assert_eq!(m.main_carriage_transport_movements.get(2).and_then(|l| l.used_transport_means.as_ref()), None);
     assert_eq!(m.used_transport_equipment.get(1).and_then(|e| e.sequence_number), Some(2), "`+002` is 2");
     assert_eq!(m.used_transport_equipment.get(2).and_then(|e| e.id.as_ref()), None);
+    // 2 means; 2 equipment ids and 1 carried id × the 2 distinct (mode, DG) legs; the unnamed equipment has none.
+    assert_eq!(search::index_keys(&m).len(), 2 + 3 * 2);
 }
 
 // ---- refused inputs ----
