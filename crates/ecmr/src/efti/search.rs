@@ -1,7 +1,7 @@
 //! The identifier search of an eFTI gate: an authority's [`IdentifierQuery`] (the `identifierQuery` of the
 //! reference implementation's `gate.xsd`, or its REST form `SearchWithIdentifiersRequestDto`), its validation
 //! with the reference implementation's error codes, whether a consignment's identifier dataset
-//! ([`IdentifierConsignment`]) [`matches`] it, and the rows ([`index_keys`]) a gateway stores so that a query
+//! ([`IdentifierConsignment`]) [`matches()`] it, and the rows ([`index_keys`]) a gateway stores so that a query
 //! is one indexed lookup (the rows a query selects are those for which [`IndexKey::selects`] holds).
 //!
 //! # Semantics
