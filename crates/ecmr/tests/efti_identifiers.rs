@@ -5,6 +5,8 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use ecmr::efti::identifiers::{
     self, CarriedEquipment, DateTime, DateTimeFormat, Identifier, IdentifierConsignment, TransportEquipment,
@@ -284,6 +286,61 @@ fn reference_examples_read_back_from_their_own_xml() {
         let c = parse_ok(file, &ri(file));
         assert_eq!(identifiers::parse(&c.to_xml()).as_ref(), Ok(&c), "{file}");
     }
+}
+
+// ---- agreement with the XSD (xmllint, when installed) ----
+
+const IDENTIFIER_XSD: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/efti-ri/xsd/consignment-identifier.xsd");
+
+/// Whether xmllint accepts `file` against the identifier XSD; `None` without xmllint.
+fn xsd_valid(file: &Path) -> Option<bool> {
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--nonet")
+        .arg("--schema")
+        .arg(IDENTIFIER_XSD)
+        .arg(file)
+        .output()
+        .ok()?;
+    Some(out.status.success())
+}
+
+/// Refused on purpose although the XSD allows them: processing instructions are never accepted.
+const HOSTILE_BUT_SCHEMA_VALID: &[&str] = &["processing-instruction.xml"];
+
+#[test]
+fn the_reader_agrees_with_the_xsd() {
+    if xsd_valid(Path::new(IDENTIFIER_XSD)).is_none() {
+        eprintln!("skipped: xmllint not available; install libxml2-utils");
+        return;
+    }
+    let dir = format!("{DATA}/efti-identifier-hostile");
+    for entry in std::fs::read_dir(&dir).expect("hostile directory").filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".xml") {
+            continue;
+        }
+        let valid = xsd_valid(&entry.path()) == Some(true);
+        assert_eq!(valid, HOSTILE_BUT_SCHEMA_VALID.contains(&name.as_str()), "{name}: xmllint says valid = {valid}");
+    }
+    assert_eq!(xsd_valid(Path::new(&format!("{DATA}/efti-identifiers-mixed.xml"))), Some(true));
+
+    let tmp = std::env::temp_dir().join(format!("ecmr-efti-identifiers-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = dataset();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for i in 0..40 {
+        let c = proptest::strategy::ValueTree::current(&strategy.new_tree(&mut runner).expect("a dataset"));
+        let path = tmp.join(format!("dataset{i}.xml"));
+        std::fs::write(&path, c.to_xml()).expect("write");
+        files.push(path);
+    }
+    for f in &files {
+        assert_eq!(xsd_valid(f), Some(true), "{}", read(&f.to_string_lossy()));
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 // ---- search ----
