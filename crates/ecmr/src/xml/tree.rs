@@ -283,6 +283,8 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
             if key == "xmlns" || key.starts_with("xmlns:") {
                 continue;
             }
+            let value = attr_value(&attr.value)
+                .map_err(|e| error_at(text, pos, format!("invalid value of attribute `{key}` in <{raw}>: {e}")))?;
             if depth == 0 && vocabulary.schema_location {
                 let (attr_ns, attr_local) = reader.resolver().resolve_attribute(attr.key);
                 let is_xsi = matches!(attr_ns, ResolveResult::Bound(n) if AsRef::<str>::as_ref(&n) == NS_XSI);
@@ -290,8 +292,6 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
                     continue;
                 }
             }
-            let value = attr_value(&attr.value)
-                .map_err(|e| error_at(text, pos, format!("invalid value of attribute `{key}` in <{raw}>: {e}")))?;
             el.attrs.push((key, value));
         }
         if is_empty {
