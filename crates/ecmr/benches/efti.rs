@@ -1,11 +1,14 @@
 //! Cost of the eFTI projection of a complete-lifecycle document (`examples/adr-fuel.json`, 5 events): building
-//! the common dataset from the verified document, filtering it, and writing the XML.
+//! the common dataset from the verified document, filtering it, and writing the XML; and of reading an identifier
+//! dataset (`tests/data/efti-identifiers-mixed.xml`), indexing it and matching a query against it.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ecmr::efti::{self, Subsets};
+use ecmr::efti::search::{self, IdentifierQuery};
+use ecmr::efti::{self, Subsets, identifiers};
 use std::hint::black_box;
 
 const VECTOR: &str = include_str!("../../../tests/vectors/documents/complete-adr-fuel.json");
+const IDENTIFIERS: &str = include_str!("../tests/data/efti-identifiers-mixed.xml");
 
 fn bench(c: &mut Criterion) {
     let vector: serde_json::Value = serde_json::from_str(VECTOR).expect("vector");
@@ -22,6 +25,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("xml/identifier", |b| b.iter(|| black_box(&consignment).to_xml(&identifier)));
     g.bench_function("xml/EU01+EU02+EU03", |b| b.iter(|| black_box(&consignment).to_xml(&eu)));
     g.bench_function("project+xml/full", |b| b.iter(|| efti::to_xml(black_box(&doc), &full)));
+    g.finish();
+
+    let dataset = identifiers::parse(IDENTIFIERS).expect("fixture parses");
+    let mut query = IdentifierQuery::new("msku1234565");
+    query.mode_code = Some("1".to_owned());
+    let mut g = c.benchmark_group("efti-identifiers");
+    g.bench_function("parse", |b| b.iter(|| identifiers::parse(black_box(IDENTIFIERS))));
+    g.bench_function("from_projection", |b| b.iter(|| identifiers::from_projection(black_box(&consignment))));
+    g.bench_function("index_keys", |b| b.iter(|| search::index_keys(black_box(&dataset))));
+    g.bench_function("matches", |b| b.iter(|| search::matches(black_box(&dataset), black_box(&query))));
     g.finish();
 }
 

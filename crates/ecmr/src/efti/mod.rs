@@ -20,7 +20,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod identifiers;
 mod map;
+pub mod search;
 #[rustfmt::skip]
 pub mod table;
 

@@ -19,7 +19,7 @@
 
 mod codes;
 mod read;
-mod tree;
+pub(crate) mod tree;
 mod write;
 
 use crate::model::ConsignmentNote;

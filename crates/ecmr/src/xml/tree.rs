@@ -7,16 +7,40 @@ use quick_xml::reader::NsReader;
 
 use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
 
-/// The four namespaces of the message.
+/// The namespaces the reader knows: the four of the eCMR message and that of the eFTI identifier dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ns {
     Rsm,
     Ram,
     Udt,
     Qdt,
+    EftiIdentifier,
 }
 
+/// The XML Schema instance namespace (`xsi:schemaLocation`).
+const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// What a document may contain: its namespaces and its root element.
+pub(crate) struct Vocabulary {
+    /// The namespaces elements may be in; any other is refused.
+    pub(crate) namespaces: &'static [Ns],
+    /// The root element's namespace and local name.
+    pub(crate) root: (Ns, &'static str),
+    /// Whether an `xsi:schemaLocation` hint on the root is accepted (and dropped): the eFTI reference examples
+    /// carry one.
+    pub(crate) schema_location: bool,
+}
+
+/// The UN/CEFACT eCMR message.
+pub(crate) const ECMR: Vocabulary =
+    Vocabulary { namespaces: &Ns::ALL, root: (Ns::Rsm, "eCMR"), schema_location: false };
+
+/// The eFTI identifier dataset (`consignment-identifier.xsd`).
+pub(crate) const EFTI_IDENTIFIER: Vocabulary =
+    Vocabulary { namespaces: &[Ns::EftiIdentifier], root: (Ns::EftiIdentifier, "consignment"), schema_location: true };
+
 impl Ns {
+    /// The four namespaces of the eCMR message.
     pub(crate) const ALL: [Ns; 4] = [Ns::Rsm, Ns::Ram, Ns::Udt, Ns::Qdt];
 
     pub(crate) fn uri(self) -> &'static str {
@@ -25,6 +49,7 @@ impl Ns {
             Ns::Ram => NS_RAM,
             Ns::Udt => NS_UDT,
             Ns::Qdt => NS_QDT,
+            Ns::EftiIdentifier => crate::efti::IDENTIFIER_NAMESPACE,
         }
     }
 
@@ -34,11 +59,12 @@ impl Ns {
             Ns::Ram => "ram",
             Ns::Udt => "udt",
             Ns::Qdt => "qdt",
+            Ns::EftiIdentifier => "efti",
         }
     }
 
-    fn from_uri(uri: &str) -> Option<Ns> {
-        Ns::ALL.into_iter().find(|ns| ns.uri() == uri)
+    fn from_uri(uri: &str, allowed: &[Ns]) -> Option<Ns> {
+        allowed.iter().copied().find(|ns| ns.uri() == uri)
     }
 }
 
@@ -118,9 +144,14 @@ fn resolve_ref(name: &str) -> Option<char> {
     u32::from_str_radix(digits, radix).ok().and_then(char::from_u32)
 }
 
-/// Parses the text into the root element, refusing DOCTYPE, unknown entities, foreign namespaces, processing
-/// instructions, excessive depth and size.
+/// Parses an eCMR message into its root element (see [`parse_in`]).
 pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
+    parse_in(text, &ECMR)
+}
+
+/// Parses the text into the root element of `vocabulary`, refusing DOCTYPE, unknown entities, foreign
+/// namespaces, processing instructions, excessive depth and size.
+pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, XmlError> {
     if text.len() > MAX_XML_BYTES {
         return Err(XmlError {
             line: 1,
@@ -148,9 +179,8 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
             }
         };
         let ns = match &resolved {
-            ResolveResult::Bound(ns) => {
-                Ns::from_uri(AsRef::<str>::as_ref(&ns)).ok_or_else(|| AsRef::<str>::as_ref(&ns).to_owned())
-            }
+            ResolveResult::Bound(ns) => Ns::from_uri(AsRef::<str>::as_ref(&ns), vocabulary.namespaces)
+                .ok_or_else(|| AsRef::<str>::as_ref(&ns).to_owned()),
             ResolveResult::Unbound => Err(String::new()),
             ResolveResult::Unknown(p) => Err(format!("undeclared prefix `{p}`")),
         };
@@ -232,11 +262,16 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
                 return Err(error_at(text, pos, format!("element <{raw}> is in an unexpected namespace ({uri})")));
             }
         };
-        if depth == 0 && (ns != Ns::Rsm || local != "eCMR") {
+        let (root_ns, root_name) = vocabulary.root;
+        if depth == 0 && (ns != root_ns || local != root_name) {
             return Err(error_at(
                 text,
                 pos,
-                format!("root element must be <rsm:eCMR> in namespace {}, found <{raw}>", Ns::Rsm.uri()),
+                format!(
+                    "root element must be <{}:{root_name}> in namespace {}, found <{raw}>",
+                    root_ns.prefix(),
+                    root_ns.uri()
+                ),
             ));
         }
         let mut el = Element::new(ns, "");
@@ -250,6 +285,13 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
             }
             let value = attr_value(&attr.value)
                 .map_err(|e| error_at(text, pos, format!("invalid value of attribute `{key}` in <{raw}>: {e}")))?;
+            if depth == 0 && vocabulary.schema_location {
+                let (attr_ns, attr_local) = reader.resolver().resolve_attribute(attr.key);
+                let is_xsi = matches!(attr_ns, ResolveResult::Bound(n) if AsRef::<str>::as_ref(&n) == NS_XSI);
+                if is_xsi && AsRef::<str>::as_ref(&attr_local) == "schemaLocation" {
+                    continue;
+                }
+            }
             el.attrs.push((key, value));
         }
         if is_empty {
