@@ -1,5 +1,5 @@
 //! Storage behind one trait per concern: documents with their events, principals with their tokens, and the audit
-//! log. Two implementations share the SQL in [`queries`]: SQLite ([`sqlite`], the embedded default, with group
+//! log. Two implementations share the SQL in the `queries` module: SQLite ([`sqlite`], the embedded default, with group
 //! commit) and PostgreSQL ([`postgres`]).
 //!
 //! Events and audit entries are append-only: no method updates or deletes them, and the schemas refuse it with
