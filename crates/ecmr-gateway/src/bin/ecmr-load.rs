@@ -28,7 +28,7 @@ struct Args {
     /// Gateway base URL; only loopback addresses are accepted.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    /// File with an admin token (the gateway writes one to <data dir>/admin-token on first start).
+    /// File with an admin token (the gateway writes one to `<data dir>/admin-token` on first start).
     #[arg(long, default_value = "ecmr-data/admin-token")]
     admin_token_file: PathBuf,
     /// Documents to submit (at most 1,000,000).
