@@ -48,6 +48,9 @@ enum PrincipalCommand {
         /// Further details as a JSON object (e.g. an authority's legal contact).
         #[arg(long, value_name = "JSON")]
         details: Option<String>,
+        /// eFTI subset ids an authority may request, comma-separated (e.g. `EU01,EU02,identifier,full`).
+        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        subsets: Vec<String>,
         /// Days until the token expires; it never does when not given.
         #[arg(long, value_name = "DAYS")]
         expires_in_days: Option<u32>,
@@ -108,7 +111,7 @@ async fn principal(config: &Config, cmd: PrincipalCommand) -> Result<(), String>
 
 async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand) -> Result<(), String> {
     match cmd {
-        PrincipalCommand::Add { kind, name, keys, country, details, expires_in_days } => {
+        PrincipalCommand::Add { kind, name, keys, country, details, subsets, expires_in_days } => {
             let kind: PrincipalKind = kind.parse()?;
             let mut details = match details {
                 Some(text) => serde_json::from_str::<serde_json::Value>(&text)
@@ -119,6 +122,15 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                 match details.as_object_mut() {
                     Some(map) => {
                         map.insert("country".into(), serde_json::Value::String(c));
+                    }
+                    None => return Err("--details must be a JSON object".into()),
+                }
+            }
+            if !subsets.is_empty() {
+                let ids = subsets.iter().map(|s| serde_json::Value::String(s.trim().to_owned())).collect();
+                match details.as_object_mut() {
+                    Some(map) => {
+                        map.insert("subsets".into(), serde_json::Value::Array(ids));
                     }
                     None => return Err("--details must be a JSON object".into()),
                 }
