@@ -537,7 +537,7 @@ pub struct IdentifierQuery {
     pub kinds: Vec<String>,
     /// Only consignments of this transport mode.
     pub mode_code: Option<String>,
-    /// Only identifiers registered in this country (carried equipment has none and is not restricted).
+    /// Only identifiers registered in this country (carried equipment has no registration country, so never).
     pub country: Option<String>,
     /// Only consignments with (true) or without (false) dangerous goods.
     pub dangerous_goods: Option<bool>,

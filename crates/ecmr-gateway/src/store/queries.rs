@@ -873,8 +873,7 @@ macro_rules! queries {
                 qb.push(" AND dangerous_goods = ").push_bind(dg);
             }
             if let Some(country) = &q.country {
-                qb.push(" AND (kind = 'carried_equipment' OR country = ").push_bind(country.clone());
-                qb.push(")");
+                qb.push(" AND country = ").push_bind(country.clone());
             }
             qb.push(" ORDER BY document_id LIMIT ").push_bind(i64::from(q.limit));
             let rows = qb.build().fetch_all(&mut *conn).await?;
