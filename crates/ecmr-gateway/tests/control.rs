@@ -210,15 +210,21 @@ async fn authority_reads_are_audited_for_the_parties() {
         let refused = app.post("/v1/control/uil", &ilt, bytes(&body)).await.json();
         assert_eq!(refused["errorCode"], "SUBSET_NOT_ALLOWED");
         assert!(refused["errorDescription"].as_str().unwrap_or("").contains("EU01"), "says what is allowed");
+        let rid = ok["requestId"].as_str().expect("requestId");
+        assert_eq!(app.get(&format!("/v1/control/uil?requestId={rid}"), &ilt).await.status, StatusCode::OK);
 
         let log = app.get(&format!("/v1/documents/{}/audit", doc.id()), &sender.token).await;
         assert_eq!(log.status, StatusCode::OK);
         let entries = log.json();
         let efti: Vec<&Value> =
             entries.as_array().expect("array").iter().filter(|e| e["principal_kind"] == "authority").collect();
-        assert_eq!(efti.len(), 2, "{entries}");
+        assert_eq!(efti.len(), 3, "{entries}");
         assert_eq!(efti[0]["action"], "efti.uil.read");
         assert_eq!(efti[1]["action"], "efti.uil.refused");
+        assert_eq!(efti[2]["action"], "efti.uil.read");
+        let again: Value = serde_json::from_str(efti[2]["reason"].as_str().expect("reason")).expect("json reason");
+        assert_eq!(again["outcome"], "COMPLETE (stored answer)");
+        assert_eq!(again["requestId"], ok["requestId"]);
         assert_eq!(efti[0]["principal_id"], ilt_id.to_string());
         let reason: Value = serde_json::from_str(efti[0]["reason"].as_str().expect("reason")).expect("json reason");
         assert_eq!(reason["authority"]["name"], "ILT");
@@ -471,8 +477,13 @@ async fn identifier_search_matches_and_filters_as_the_reference() {
 
         // Each hit is in the document's audit log.
         let log = app.get(&format!("/v1/documents/{a}/audit"), &sender.token).await.json();
-        let hits = log.as_array().expect("array").iter().filter(|e| e["action"] == "efti.identifier.hit").count();
-        assert!(hits >= 5, "{log}");
+        let hits: Vec<&Value> =
+            log.as_array().expect("array").iter().filter(|e| e["action"] == "efti.identifier.hit").collect();
+        assert_eq!(hits.len(), 9, "{log}");
+        let reason: Value = serde_json::from_str(hits[0]["reason"].as_str().expect("reason")).expect("json");
+        assert_eq!(reason["identifier"], "12BXL4");
+        assert_eq!(reason["authority"]["name"], "ILT");
+        assert!(reason["requestId"].is_string());
 
         // Request errors, with the RI's codes.
         for (body, code) in [

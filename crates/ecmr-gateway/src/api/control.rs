@@ -310,38 +310,32 @@ fn parse_uil(body: &Value) -> Result<UilQuery, RiError> {
     Ok(UilQuery { gate_id, platform_id, dataset_id, subsets })
 }
 
-/// Writes an authority's access to the audit log: who (with its details), what, which request, the outcome.
-#[allow(clippy::too_many_arguments)]
-async fn audit(
-    state: &AppState,
-    who: &Principal,
-    document_id: Option<Uuid>,
-    action: &str,
-    request_id: Option<Uuid>,
-    subsets: &[String],
-    outcome: &str,
-    headers: &HeaderMap,
-) -> Result<(), ApiError> {
-    let reason = json!({
-        "authority": { "id": who.id, "name": who.name, "details": who.details },
-        "requestId": request_id,
-        "subsets": subsets,
-        "outcome": outcome,
-    });
-    state
-        .store
-        .audit
-        .append(AuditEntry {
-            at: now(),
-            document_id,
-            principal_id: who.id,
-            principal_kind: who.kind,
-            action: action.to_owned(),
-            reason: Some(reason.to_string()),
-            request_id: http_request_id(headers),
-        })
-        .await?;
-    Ok(())
+/// An audit entry for an authority's access: who (with its details), the document, the eFTI request id, what was
+/// asked (`what`: subsets or the identifier searched) and the outcome, in `reason` as JSON.
+fn entry(who: &Principal, document_id: Option<Uuid>, action: &str, what: Value, headers: &HeaderMap) -> AuditEntry {
+    let mut reason = json!({ "authority": { "id": who.id, "name": who.name, "details": who.details } });
+    if let (Some(r), Value::Object(w)) = (reason.as_object_mut(), what) {
+        r.extend(w);
+    }
+    AuditEntry {
+        at: now(),
+        document_id,
+        principal_id: who.id,
+        principal_kind: who.kind,
+        action: action.to_owned(),
+        reason: Some(reason.to_string()),
+        request_id: http_request_id(headers),
+    }
+}
+
+/// What a UIL access asked for and how it ended, for [`entry`].
+fn uil_what(request_id: Option<Uuid>, subsets: &[String], outcome: &str) -> Value {
+    json!({ "requestId": request_id, "subsets": subsets, "outcome": outcome })
+}
+
+/// Writes an authority's access to the audit log; returns when it is durable.
+async fn audit(state: &AppState, e: AuditEntry) -> Result<(), ApiError> {
+    Ok(state.store.audit.append(e).await?)
 }
 
 /// Loads a stored document and verifies it again, so that nothing is answered that does not verify.
@@ -486,7 +480,8 @@ pub async fn request_uil(
         Err(e) if e.code == "SUBSET_NOT_ALLOWED" => "efti.uil.refused",
         Err(_) => "efti.uil.failed",
     };
-    audit(&state, who, document_id, action, Some(request_id), &subsets, &outcome_of(&dto), &headers).await?;
+    let what = uil_what(Some(request_id), &subsets, &outcome_of(&dto));
+    audit(&state, entry(who, document_id, action, what, &headers)).await?;
     Ok((StatusCode::ACCEPTED, Json(dto)))
 }
 
@@ -530,6 +525,7 @@ fn query_param(
 pub async fn get_uil(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     params: Result<axum::extract::Query<RequestIdParam>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<RequestIdDto>, ApiError> {
     let who = authority(&caller)?;
@@ -539,6 +535,12 @@ pub async fn get_uil(
         dto.request_id = raw;
         return Ok(Json(dto));
     };
+    // Handing out the stored data again is a read of the document too.
+    if r.data.is_some() {
+        let subsets: Vec<String> = r.subsets.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let what = uil_what(Some(r.id), &subsets, "COMPLETE (stored answer)");
+        audit(&state, entry(who, r.document_id, "efti.uil.read", what, &headers)).await?;
+    }
     Ok(Json(RequestIdDto {
         request_id: r.id.to_string(),
         status: r.status,
@@ -619,7 +621,8 @@ pub async fn read_uil(
     let id = Uuid::try_parse(&dataset_id).map_err(|_| not_found())?;
     let Some((doc, v)) = verified(&state, id).await? else { return Err(not_found()) };
     if let Some(refused) = auth::first_not_entitled(who, &subsets) {
-        audit(&state, who, Some(id), "efti.uil.refused", None, &subsets, "refused", &headers).await?;
+        let what = uil_what(None, &subsets, "refused");
+        audit(&state, entry(who, Some(id), "efti.uil.refused", what, &headers)).await?;
         return Err(ApiError::Forbidden(if json {
             "the signed document is only for authorities entitled to subset \"full\"".to_owned()
         } else {
@@ -633,7 +636,7 @@ pub async fn read_uil(
         ("application/xml", xml)
     };
     let action = if json { "efti.document.read" } else { "efti.uil.read" };
-    audit(&state, who, Some(id), action, None, &subsets, "COMPLETE", &headers).await?;
+    audit(&state, entry(who, Some(id), action, uil_what(None, &subsets, "COMPLETE"), &headers)).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
@@ -695,10 +698,17 @@ pub async fn follow_up(
     state
         .store
         .control
-        .add_follow_up(&FollowUp { request_id: request.id, document_id, principal_id: who.id, message, at: now() })
+        .add_follow_up(&FollowUp {
+            request_id: request.id,
+            document_id,
+            principal_id: who.id,
+            message: message.clone(),
+            at: now(),
+        })
         .await?;
     let subsets: Vec<String> = request.subsets.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-    audit(&state, who, Some(document_id), "efti.follow_up", Some(request.id), &subsets, "sent", &headers).await?;
+    let what = json!({ "requestId": request.id, "subsets": subsets, "outcome": "sent", "message": message });
+    audit(&state, entry(who, Some(document_id), "efti.follow_up", what, &headers)).await?;
     Ok(note_reply(StatusCode::ACCEPTED, "Note sent", None))
 }
 
@@ -713,6 +723,19 @@ fn kind_of(identifier_type: &str) -> Option<&'static str> {
         "carried" => Some("carried_equipment"),
         _ => None,
     }
+}
+
+/// The RI's identifier types for stored kinds.
+fn types_of(kinds: &[String]) -> Vec<&'static str> {
+    kinds
+        .iter()
+        .filter_map(|k| match k.as_str() {
+            "vehicle" => Some("means"),
+            "equipment" => Some("equipment"),
+            "carried_equipment" => Some("carried"),
+            _ => None,
+        })
+        .collect()
 }
 
 fn is_country(code: &str) -> bool {
@@ -864,12 +887,23 @@ pub async fn search_identifiers(
         }
         Ok(q) => {
             let hits = state.store.control.search_identifiers(&q).await?;
+            // Every hit is audited; the entries are queued together so that they share the writer's commits.
+            let mut pending = tokio::task::JoinSet::new();
             for (id, idents) in &hits {
                 let note = verified(&state, *id).await?.and_then(|(_, v)| v.current_note_typed().ok());
                 dto.identifiers.push(consignment(&state, *id, idents, note.as_ref()));
-                let what = [format!("identifier {}", q.value)];
-                audit(&state, who, Some(*id), "efti.identifier.hit", Some(request_id), &what, "COMPLETE", &headers)
-                    .await?;
+                let what = json!({
+                    "requestId": request_id,
+                    "identifier": q.value,
+                    "identifierType": types_of(&q.kinds),
+                    "outcome": "COMPLETE",
+                });
+                let log = state.store.audit.clone();
+                let e = entry(who, Some(*id), "efti.identifier.hit", what, &headers);
+                pending.spawn(async move { log.append(e).await });
+            }
+            while let Some(done) = pending.join_next().await {
+                done.map_err(|e| ApiError::Internal(format!("audit task: {e}")))??;
             }
         }
     }
