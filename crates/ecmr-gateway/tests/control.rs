@@ -41,6 +41,16 @@ fn bytes(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).expect("json")
 }
 
+/// Asserts that an object has only members the RI's OpenAPI gives its DTO (`simulator-api.yaml`).
+fn only_members(v: &Value, dto: &str, allowed: &[&str]) {
+    let obj = v.as_object().unwrap_or_else(|| panic!("{dto} is not an object: {v}"));
+    for k in obj.keys() {
+        assert!(allowed.contains(&k.as_str()), "{dto} has member {k:?}, which the RI's OpenAPI does not define");
+    }
+}
+
+const REQUEST_ID_DTO: &[&str] = &["requestId", "status", "errorCode", "errorDescription", "data"];
+
 fn decode(data: &Value) -> String {
     let raw =
         base64::engine::general_purpose::STANDARD.decode(data.as_str().expect("data is a string")).expect("base64");
@@ -99,6 +109,7 @@ async fn uil_query_answers_the_xml_of_the_requested_subsets() {
         let r = a.json();
         assert_eq!(r["status"], "COMPLETE");
         assert!(r.get("errorCode").is_none());
+        only_members(&r, "RequestIdDto", REQUEST_ID_DTO);
         let xml = decode(&r["data"]);
         let expected = ecmr::efti::to_xml(&doc, &Subsets::parse(["EU01"]).expect("subsets")).expect("xml");
         assert_eq!(xml, expected);
@@ -186,6 +197,7 @@ async fn uil_query_errors_carry_the_reference_error_codes() {
             assert_eq!(r["errorCode"], code, "{r}");
             assert!(r["errorDescription"].as_str().is_some_and(|d| !d.is_empty()));
             assert!(r.get("data").is_none());
+            only_members(&r, "RequestIdDto", REQUEST_ID_DTO);
             // Stored like any other answer.
             let rid = r["requestId"].as_str().expect("requestId");
             assert_eq!(app.get(&format!("/v1/control/uil?requestId={rid}"), &ilt).await.json(), r);
@@ -350,6 +362,7 @@ async fn follow_ups_reach_the_parties() {
         let a = app.post("/v1/control/uil/follow-up", &ilt, bytes(&body)).await;
         assert_eq!(a.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&a.body));
         assert_eq!(a.json(), json!({"message": "Note sent"}));
+        only_members(&a.json(), "NoteResponseDto", &["message", "errorCode", "errorDescription"]);
 
         let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await;
         assert_eq!(list.status, StatusCode::OK);
@@ -436,6 +449,7 @@ async fn identifier_search_matches_and_filters_as_the_reference() {
             (json!({"identifier": "cont77", "identifierType": ["carried"]}), vec![a.as_str()]),
             (json!({"identifier": "cont77", "identifierType": ["means"]}), vec![]),
             (json!({"identifier": "UNKNOWN1"}), vec![]),
+            (json!({"identifier": "A".repeat(17)}), vec![]),
         ];
         for (body, expected) in cases {
             let r = app.post("/v1/control/identifiers", &ilt, bytes(&body)).await;
@@ -454,7 +468,42 @@ async fn identifier_search_matches_and_filters_as_the_reference() {
         let body: Value = serde_json::from_str(IDENTIFIERS_REQUEST).expect("fixture");
         let r = app.post("/v1/control/identifiers", &ilt, bytes(&body)).await.json();
         assert_eq!(r["status"], "COMPLETE");
+        only_members(
+            &r,
+            "IdentifiersResponseDto",
+            &["eFTIGate", "requestId", "status", "errorCode", "errorDescription", "identifiers"],
+        );
         let found = &r["identifiers"][0];
+        only_members(
+            found,
+            "ConsignmentApiDto",
+            &[
+                "platformId",
+                "datasetId",
+                "gateId",
+                "carrierAcceptanceDatetime",
+                "deliveryEventActualOccurrenceDatetime",
+                "mainCarriageTransportMovement",
+                "usedTransportEquipment",
+            ],
+        );
+        only_members(
+            &found["mainCarriageTransportMovement"][0],
+            "MainCarriageTransportMovementApiDto",
+            &["id", "schemeAgencyId", "modeCode", "dangerousGoodsIndicator", "registrationCountryCode"],
+        );
+        only_members(
+            &found["usedTransportEquipment"][0],
+            "UsedTransportEquipmentApiDto",
+            &[
+                "id",
+                "sequenceNumber",
+                "schemeAgencyId",
+                "registrationCountry",
+                "categoryCode",
+                "carriedTransportEquipment",
+            ],
+        );
         assert_eq!(found["gateId"], "ecmr-gate");
         assert_eq!(found["platformId"], "ecmr-platform");
         assert_eq!(found["datasetId"], a.as_str());
@@ -490,7 +539,8 @@ async fn identifier_search_matches_and_filters_as_the_reference() {
             (json!({}), "IDENTIFIER_MISSING"),
             (json!({"identifier": ""}), "IDENTIFIER_MISSING"),
             (json!({"identifier": "12-BXL-4"}), "IDENTIFIER_INCORRECT_FORMAT"),
-            (json!({"identifier": "A".repeat(256)}), "IDENTIFIER_TOO_LONG"),
+            (json!({"identifier": "A".repeat(18)}), "IDENTIFIER_TOO_LONG"),
+            (json!({"identifier": " "}), "IDENTIFIER_MISSING"),
             (json!({"identifier": "ABC", "identifierType": ["vehicle"]}), "IDENTIFIER_TYPE_INCORRECT"),
             (json!({"identifier": "ABC", "modeCode": "31"}), "MODE_CODE_INCORRECT_FORMAT"),
             (json!({"identifier": "ABC", "modeCode": "x"}), "MODE_CODE_INCORRECT_FORMAT"),

@@ -30,6 +30,9 @@ use crate::store::{
 /// Most identifier-search results returned for one request.
 pub const SEARCH_LIMIT: u32 = 100;
 
+/// Longest identifier the RI accepts in a search.
+pub const IDENTIFIER_MAX: usize = 17;
+
 /// Longest follow-up message the RI accepts.
 pub const NOTE_MAX: usize = 255;
 
@@ -745,11 +748,11 @@ fn is_country(code: &str) -> bool {
 fn read_search(body: &Value) -> Result<IdentifierQuery, RiError> {
     let identifier = member(body, "identifier", ri("IDENTIFIER_INCORRECT_FORMAT", "identifier must be a string"))?
         .unwrap_or_default();
-    if identifier.is_empty() {
+    if identifier.trim().is_empty() {
         return Err(ri("IDENTIFIER_MISSING", "Identifier missing."));
     }
-    if identifier.chars().count() > 255 {
-        return Err(ri("IDENTIFIER_TOO_LONG", "Identifier max length is 255 characters."));
+    if identifier.chars().count() > IDENTIFIER_MAX {
+        return Err(ri("IDENTIFIER_TOO_LONG", format!("Identifier too long: at most {IDENTIFIER_MAX} characters")));
     }
     if !identifier.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ri("IDENTIFIER_INCORRECT_FORMAT", "Identifier incorrect format: letters and digits only"));
