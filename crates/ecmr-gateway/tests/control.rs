@@ -271,7 +271,7 @@ async fn direct_read_answers_xml_or_the_signed_document() {
         assert!(String::from_utf8_lossy(&a.body).contains("http://efti.eu/v1/consignment/identifier"));
         // Repeated and comma-separated ids.
         let both = ecmr::efti::to_xml(&doc, &Subsets::parse(["EU01", "EU02"]).expect("s")).expect("xml");
-        for q in ["subsetId=EU01,EU02", "subsetId=EU01&subsetId=EU02"] {
+        for q in ["subsetId=EU01,EU02", "subsetId=EU01&subsetId=EU02", "subsetId=EU01%2CEU02"] {
             let a = app.get(&format!("{base}?{q}"), &full).await;
             assert_eq!(String::from_utf8(a.body).expect("utf-8"), both, "{q}");
         }
@@ -334,6 +334,7 @@ async fn direct_read_answers_xml_or_the_signed_document() {
         assert_eq!(
             actions,
             [
+                "efti.uil.read",
                 "efti.uil.read",
                 "efti.uil.read",
                 "efti.uil.read",
@@ -591,5 +592,86 @@ async fn identifier_lookup_uses_the_index() {
         .expect("plan");
         let text: Vec<String> = rows.into_iter().map(|r| r.0).collect();
         assert!(text.iter().any(|l| l.contains("identifiers_by_value")), "{text:?}");
+    }
+}
+
+/// A request, a follow-up on it, and attempts to rewrite the follow-up, straight on a store.
+async fn control_store_round_trip(store: &ecmr_gateway::store::Store) -> (uuid::Uuid, uuid::Uuid) {
+    use ecmr_gateway::store::{ControlRequest, FollowUp, now};
+    let app = TestApp::new(store.clone()).await;
+    let sender = app.party(1).await;
+    let doc = issue("NL-ST-1", &sender.key, None);
+    assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+    let (who, _) = authority(&app, "ILT", &["EU01"]).await;
+    let doc_id = uuid::Uuid::parse_str(doc.id()).expect("uuid");
+    let request = ControlRequest {
+        id: uuid::Uuid::new_v4(),
+        kind: "uil".into(),
+        principal_id: who,
+        document_id: Some(doc_id),
+        subsets: "EU01,EU02".into(),
+        status: "COMPLETE".into(),
+        error_code: None,
+        error_description: None,
+        data: Some("PHg+PC94Pg==".into()),
+        created_at: now(),
+    };
+    store.control.put_request(&request).await.expect("put");
+    assert_eq!(store.control.get_request(request.id).await.expect("get"), Some(request.clone()));
+    assert_eq!(store.control.get_request(uuid::Uuid::new_v4()).await.expect("get"), None);
+    assert!(store.control.put_request(&request).await.is_err(), "request ids are unique");
+    let mut bad = request.clone();
+    bad.id = uuid::Uuid::new_v4();
+    bad.status = "DONE".into();
+    assert!(store.control.put_request(&bad).await.is_err(), "the schema knows the RI statuses only");
+
+    for message in ["first", "second"] {
+        let f = FollowUp {
+            request_id: request.id,
+            document_id: doc_id,
+            principal_id: who,
+            message: message.into(),
+            at: now(),
+        };
+        store.control.add_follow_up(&f).await.expect("follow-up");
+    }
+    let got = store.control.follow_ups(doc_id).await.expect("list");
+    assert_eq!(got.iter().map(|f| f.message.as_str()).collect::<Vec<_>>(), ["first", "second"]);
+    assert!(store.control.follow_ups(uuid::Uuid::new_v4()).await.expect("list").is_empty());
+    let orphan = FollowUp {
+        request_id: uuid::Uuid::new_v4(),
+        document_id: doc_id,
+        principal_id: who,
+        message: "x".into(),
+        at: now(),
+    };
+    assert!(store.control.add_follow_up(&orphan).await.is_err(), "a follow-up needs its request");
+    (doc_id, who)
+}
+
+#[tokio::test]
+async fn control_store_keeps_requests_and_append_only_follow_ups() {
+    use sqlx::Connection as _;
+    let (store, path) = common::sqlite_store().await;
+    control_store_round_trip(&store).await;
+    store.close().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
+    for sql in ["UPDATE follow_ups SET message = 'rewritten'", "DELETE FROM follow_ups"] {
+        assert!(sqlx::query(sql).execute(&mut conn).await.is_err(), "sqlite: {sql}");
+    }
+
+    if let Some(url) = common::postgres_url() {
+        let options = common::postgres_schema(&url).await;
+        let pg = ecmr_gateway::store::Store::new(std::sync::Arc::new(
+            ecmr_gateway::store::postgres::PgStore::connect_with(options.clone()).await.expect("pg"),
+        ));
+        control_store_round_trip(&pg).await;
+        pg.close().await;
+        let mut conn = sqlx::PgConnection::connect_with(&options).await.expect("connect");
+        for sql in ["UPDATE follow_ups SET message = 'rewritten'", "DELETE FROM follow_ups"] {
+            assert!(sqlx::query(sql).execute(&mut conn).await.is_err(), "pg: {sql}");
+        }
+    } else {
+        println!("control_store_keeps_requests_and_append_only_follow_ups: postgres skipped");
     }
 }

@@ -563,6 +563,8 @@ fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
             "subsetId" | "subsetIds" => {
+                // A comma may come percent-encoded.
+                let v = v.replace("%2C", ",").replace("%2c", ",");
                 for id in v.split(',').filter(|s| !s.is_empty()) {
                     if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
                         return Err(ApiError::BadRequest(format!("subsetId {id:?} is not a subset id")));
