@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/uil/{gate_id}/{platform_id}/{dataset_id}", get(api::control::read_uil))
         .route("/v1/admin/principals", post(api::admin::add_principal).get(api::admin::list_principals))
         .route("/v1/admin/principals/{id}", get(api::admin::get_principal))
+        .route("/v1/admin/principals/{id}/subsets", axum::routing::put(api::admin::set_subsets))
         .route("/v1/admin/principals/{id}/revoke", post(api::admin::revoke_principal))
         .route("/v1/admin/principals/{id}/tokens", post(api::admin::add_token))
         .route("/v1/admin/tokens/{id}/revoke", post(api::admin::revoke_token))

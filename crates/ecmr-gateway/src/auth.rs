@@ -202,6 +202,36 @@ pub fn first_not_entitled<'a>(principal: &Principal, requested: &'a [String]) ->
     requested.iter().find(|r| !granted.contains(r)).map(String::as_str)
 }
 
+/// Replaces the subsets an active authority may request, and returns the principal as it is now.
+///
+/// # Errors
+/// [`PrincipalError::NotFound`] when there is no such active principal, [`PrincipalError::Invalid`] when it is not
+/// an authority or a subset id is unknown.
+pub async fn set_subsets(store: &Store, id: Uuid, subsets: &[String]) -> Result<Principal, PrincipalError> {
+    let mut principal = match store.principals.get_principal(id).await? {
+        Some(p) if p.revoked_at.is_none() => p,
+        _ => return Err(PrincipalError::NotFound(id)),
+    };
+    if principal.kind != PrincipalKind::Authority {
+        return Err(PrincipalError::Invalid(format!(
+            "only an authority has subsets; principal {id} is of kind {}",
+            principal.kind.as_str()
+        )));
+    }
+    let list = subsets.iter().map(|s| serde_json::Value::String(s.trim().to_owned())).collect();
+    match principal.details.as_object_mut() {
+        Some(map) => {
+            map.insert("subsets".into(), serde_json::Value::Array(list));
+        }
+        None => return Err(PrincipalError::Invalid("the principal's details are not a JSON object".into())),
+    }
+    check_subsets(&principal.details)?;
+    if !store.principals.set_details(id, &principal.details).await? {
+        return Err(PrincipalError::NotFound(id));
+    }
+    Ok(principal)
+}
+
 /// Adds a token to an active principal.
 ///
 /// # Errors

@@ -61,6 +61,14 @@ enum PrincipalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace the eFTI subsets an authority may request.
+    Subsets {
+        /// The authority's id.
+        id: uuid::Uuid,
+        /// Subset ids, comma-separated (e.g. `EU01,EU02,identifier`; `full` grants all; empty grants nothing).
+        #[arg(value_delimiter = ',')]
+        subsets: Vec<String>,
+    },
     /// Revoke a principal and all its tokens.
     Revoke {
         /// The principal's id.
@@ -158,6 +166,15 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                     println!("{:<36}  {:<9}  {:<8}  {:>4}  {}", p.id, p.kind.as_str(), status, p.keys.len(), p.name);
                 }
             }
+            Ok(())
+        }
+        PrincipalCommand::Subsets { id, subsets } => {
+            let subsets: Vec<String> = subsets.into_iter().filter(|s| !s.trim().is_empty()).collect();
+            ecmr_gateway::auth::set_subsets(store, id, &subsets).await.map_err(|e| e.to_string())?;
+            println!(
+                "authority {id} may request: {}",
+                if subsets.is_empty() { "nothing".to_owned() } else { subsets.join(", ") }
+            );
             Ok(())
         }
         PrincipalCommand::Revoke { id } => {

@@ -93,6 +93,43 @@ async fn entitlements_are_checked_when_principals_are_made() {
         let a = app.post("/v1/admin/principals", &app.admin, bytes(&body)).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(a.problem(), "invalid-request");
+
+        // Entitlements change; the next request is judged by the new list.
+        let sender = app.party(1).await;
+        let doc = issue("NL-ENT-1", &sender.key, None);
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let (ilt_id, ilt) = authority(&app, "ILT", &[]).await;
+        let ask = || async { app.post("/v1/control/uil", &ilt, bytes(&uil_body(doc.id()))).await.json() };
+        let r = ask().await;
+        assert_eq!(r["errorCode"], "SUBSET_NOT_ALLOWED");
+        assert!(r["errorDescription"].as_str().unwrap_or("").contains("nothing"), "{r}");
+        let uri = format!("/v1/admin/principals/{ilt_id}/subsets");
+        let a = app.call("PUT", &uri, Some(&app.admin), Some(bytes(&json!({"subsets": ["EU01"]})))).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
+        assert_eq!(a.json()["details"], json!({"country": "NL", "subsets": ["EU01"]}));
+        assert_eq!(ask().await["status"], "COMPLETE");
+        for (uri, token, body, status) in [
+            (uri.clone(), &app.admin, json!({"subsets": ["EU1"]}), StatusCode::UNPROCESSABLE_ENTITY),
+            (uri.clone(), &app.admin, json!({"subsets": "EU01"}), StatusCode::UNPROCESSABLE_ENTITY),
+            (
+                format!("/v1/admin/principals/{}/subsets", sender.id),
+                &app.admin,
+                json!({"subsets": []}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                format!("/v1/admin/principals/{}/subsets", uuid::Uuid::new_v4()),
+                &app.admin,
+                json!({"subsets": []}),
+                StatusCode::NOT_FOUND,
+            ),
+            (uri.clone(), &ilt, json!({"subsets": ["full"]}), StatusCode::FORBIDDEN),
+        ] {
+            let a = app.call("PUT", &uri, Some(token), Some(bytes(&body))).await;
+            assert_eq!(a.status, status, "{uri} {body}");
+            a.problem();
+        }
+        assert_eq!(ask().await["status"], "COMPLETE", "refused changes leave the list as it was");
     }
 }
 

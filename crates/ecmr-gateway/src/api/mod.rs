@@ -30,6 +30,7 @@ pub mod ops;
         admin::list_principals,
         admin::get_principal,
         admin::revoke_principal,
+        admin::set_subsets,
         admin::add_token,
         admin::revoke_token,
         ops::healthz,

@@ -439,6 +439,8 @@ pub trait PrincipalStore: Send + Sync {
     async fn get_principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
     /// Revokes a principal and all its tokens; false if there is no such active principal.
     async fn revoke_principal(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Replaces the details of an active principal; false if there is no such active principal.
+    async fn set_details(&self, id: Uuid, details: &serde_json::Value) -> StoreResult<bool>;
     /// Revokes one token; false if there is no such active token.
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// The tokens of a principal.

@@ -651,6 +651,15 @@ macro_rules! queries {
             Ok(r.rows_affected() == 1)
         }
 
+        pub(crate) async fn set_details(conn: &mut $conn, id: Uuid, details: &serde_json::Value) -> StoreResult<bool> {
+            let r = sqlx::query("UPDATE principals SET details = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(details.to_string())
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        }
+
         pub(crate) async fn revoke_token(conn: &mut $conn, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
             let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(format_time(at))

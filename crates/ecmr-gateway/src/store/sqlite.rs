@@ -180,6 +180,11 @@ impl PrincipalStore for SqliteStore {
         Ok(r)
     }
 
+    async fn set_details(&self, id: Uuid, details: &serde_json::Value) -> StoreResult<bool> {
+        let mut c = self.reads.acquire().await?;
+        q::set_details(&mut c, id, details).await
+    }
+
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut c = self.reads.acquire().await?;
         q::revoke_token(&mut c, id, at).await
