@@ -24,7 +24,8 @@ use crate::app::{AppState, Caller};
 use crate::auth;
 use crate::error::{ApiError, Problem, RawBody};
 use crate::store::{
-    AuditEntry, ControlRequest, FollowUp, Identifier, IdentifierQuery, Principal, PrincipalKind, StoredDocument, now,
+    AuditEntry, ControlRequest, ControlWrite, FollowUp, Identifier, IdentifierQuery, Principal, PrincipalKind,
+    StoredDocument, now,
 };
 
 /// Most identifier-search results returned for one request.
@@ -462,29 +463,27 @@ pub async fn request_uil(
         },
         Err(e) => error_dto(request_id, e),
     };
-    state
-        .store
-        .control
-        .put_request(&ControlRequest {
-            id: request_id,
-            kind: "uil".into(),
-            principal_id: who.id,
-            document_id,
-            subsets: subsets.join(","),
-            status: dto.status.clone(),
-            error_code: dto.error_code.clone(),
-            error_description: dto.error_description.clone(),
-            data: dto.data.clone(),
-            created_at: now(),
-        })
-        .await?;
     let action = match &answer {
         Ok(_) => "efti.uil.read",
         Err(e) if e.code == "SUBSET_NOT_ALLOWED" => "efti.uil.refused",
         Err(_) => "efti.uil.failed",
     };
     let what = uil_what(Some(request_id), &subsets, &outcome_of(&dto));
-    audit(&state, entry(who, document_id, action, what, &headers)).await?;
+    let request = ControlRequest {
+        id: request_id,
+        kind: "uil".into(),
+        principal_id: who.id,
+        document_id,
+        subsets: subsets.join(","),
+        status: dto.status.clone(),
+        error_code: dto.error_code.clone(),
+        error_description: dto.error_description.clone(),
+        data: dto.data.clone(),
+        created_at: now(),
+    };
+    // The answer, and the audit entry saying who got it, commit together before the answer is sent.
+    let audit = vec![entry(who, document_id, action, what, &headers)];
+    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit }).await?;
     Ok((StatusCode::ACCEPTED, Json(dto)))
 }
 
@@ -700,20 +699,11 @@ pub async fn follow_up(
     if request.status != "COMPLETE" {
         return Ok(bad(ri("ID_NOT_FOUND", format!("request {raw} returned no data to follow up"))));
     }
-    state
-        .store
-        .control
-        .add_follow_up(&FollowUp {
-            request_id: request.id,
-            document_id,
-            principal_id: who.id,
-            message: message.clone(),
-            at: now(),
-        })
-        .await?;
     let subsets: Vec<String> = request.subsets.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     let what = json!({ "requestId": request.id, "subsets": subsets, "outcome": "sent", "message": message });
-    audit(&state, entry(who, Some(document_id), "efti.follow_up", what, &headers)).await?;
+    let audit = vec![entry(who, Some(document_id), "efti.follow_up", what, &headers)];
+    let follow_up = FollowUp { request_id: request.id, document_id, principal_id: who.id, message, at: now() };
+    state.store.control.record(ControlWrite { request: None, follow_up: Some(follow_up), audit }).await?;
     Ok(note_reply(StatusCode::ACCEPTED, "Note sent", None))
 }
 
@@ -877,6 +867,7 @@ pub async fn search_identifiers(
     let who = authority(&caller)?;
     let value = crate::ingest::parse_body(&body)?;
     let request_id = Uuid::new_v4();
+    let mut audit = Vec::new();
     let mut dto = IdentifiersResponseDto {
         request_id: request_id.to_string(),
         status: "COMPLETE".into(),
@@ -892,8 +883,7 @@ pub async fn search_identifiers(
         }
         Ok(q) => {
             let hits = state.store.control.search_identifiers(&q).await?;
-            // Every hit is audited; the entries are queued together so that they share the writer's commits.
-            let mut pending = tokio::task::JoinSet::new();
+            // Every hit is audited, in the same commit as the stored answer.
             for (id, idents) in &hits {
                 let note = verified(&state, *id).await?.and_then(|(_, v)| v.current_note_typed().ok());
                 dto.identifiers.push(consignment(&state, *id, idents, note.as_ref()));
@@ -903,32 +893,24 @@ pub async fn search_identifiers(
                     "identifierType": types_of(&q.kinds),
                     "outcome": "COMPLETE",
                 });
-                let log = state.store.audit.clone();
-                let e = entry(who, Some(*id), "efti.identifier.hit", what, &headers);
-                pending.spawn(async move { log.append(e).await });
-            }
-            while let Some(done) = pending.join_next().await {
-                done.map_err(|e| ApiError::Internal(format!("audit task: {e}")))??;
+                audit.push(entry(who, Some(*id), "efti.identifier.hit", what, &headers));
             }
         }
     }
     let data = serde_json::to_string(&dto.identifiers).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .control
-        .put_request(&ControlRequest {
-            id: request_id,
-            kind: "identifiers".into(),
-            principal_id: who.id,
-            document_id: None,
-            subsets: String::new(),
-            status: dto.status.clone(),
-            error_code: dto.error_code.clone(),
-            error_description: dto.error_description.clone(),
-            data: Some(data),
-            created_at: now(),
-        })
-        .await?;
+    let request = ControlRequest {
+        id: request_id,
+        kind: "identifiers".into(),
+        principal_id: who.id,
+        document_id: None,
+        subsets: String::new(),
+        status: dto.status.clone(),
+        error_code: dto.error_code.clone(),
+        error_description: dto.error_description.clone(),
+        data: Some(data),
+        created_at: now(),
+    };
+    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit }).await?;
     Ok(Json(dto))
 }
 

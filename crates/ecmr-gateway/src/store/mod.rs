@@ -547,15 +547,34 @@ pub struct IdentifierQuery {
     pub limit: u32,
 }
 
-/// Authority requests, their answers and follow-up messages.
+/// What one authority request writes, committed together: the request with its answer, a follow-up message, and
+/// the audit entries saying who read what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlWrite {
+    /// The request and its answer.
+    pub request: Option<ControlRequest>,
+    /// A follow-up message.
+    pub follow_up: Option<FollowUp>,
+    /// Audit entries.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// Authority requests, their answers and follow-up messages. Writes go through the group-committing writer, each
+/// [`ControlWrite`] in its own savepoint, so that an answer is never sent before its audit entries are durable.
 #[async_trait]
 pub trait ControlStore: Send + Sync {
+    /// Writes a request, follow-up and audit entries in one commit; returns when they are durable.
+    async fn record(&self, write: ControlWrite) -> StoreResult<()>;
     /// Stores a request with its answer.
-    async fn put_request(&self, request: &ControlRequest) -> StoreResult<()>;
+    async fn put_request(&self, request: &ControlRequest) -> StoreResult<()> {
+        self.record(ControlWrite { request: Some(request.clone()), ..ControlWrite::default() }).await
+    }
     /// One request.
     async fn get_request(&self, id: Uuid) -> StoreResult<Option<ControlRequest>>;
     /// Stores a follow-up message.
-    async fn add_follow_up(&self, follow_up: &FollowUp) -> StoreResult<()>;
+    async fn add_follow_up(&self, follow_up: &FollowUp) -> StoreResult<()> {
+        self.record(ControlWrite { follow_up: Some(follow_up.clone()), ..ControlWrite::default() }).await
+    }
     /// The follow-up messages about a document, oldest first.
     async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>>;
     /// Documents with a matching identifier, each with all its identifiers, ordered by document id.

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
 use super::{
-    AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, DocumentStore, DocumentSummary,
-    EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument, NewToken, Principal,
-    PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+    AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
+    DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
+    NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
 };
 
 mod q {
@@ -198,10 +198,8 @@ impl AuditLog for PgStore {
 
 #[async_trait]
 impl ControlStore for PgStore {
-    async fn put_request(&self, request: &ControlRequest) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        q::put_request(&mut tx, request).await?;
-        Ok(tx.commit().await?)
+    async fn record(&self, write: ControlWrite) -> StoreResult<()> {
+        self.writer.submit(|tx| WriteOp::Control(Box::new(write), tx)).await
     }
 
     async fn get_request(&self, id: Uuid) -> StoreResult<Option<ControlRequest>> {

@@ -250,11 +250,13 @@ macro_rules! queries {
             let mut inserts = Vec::new();
             let mut appends = Vec::new();
             let mut audits = Vec::new();
+            let mut controls = Vec::new();
             for op in ops {
                 match op {
                     WriteOp::Insert(doc, s) => inserts.push((doc, s)),
                     WriteOp::Append(a, s) => appends.push((a, s)),
                     WriteOp::Audit(e, s) => audits.push((e, s)),
+                    WriteOp::Control(c, s) => controls.push((c, s)),
                     WriteOp::Shutdown(_) => {}
                 }
             }
@@ -300,6 +302,20 @@ macro_rules! queries {
                     Err(e) => Err(StoreError::from(e)),
                 };
                 done.push(Done::Append(s, r));
+            }
+            for (c, s) in controls {
+                // Each authority request in its own savepoint: its answer and its audit entries stand or fall together.
+                let r = match conn.begin().await {
+                    Ok(mut sp) => match write_control(&mut sp, &c).await {
+                        Ok(()) => sp.commit().await.map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                done.push(Done::Control(s, r));
             }
             if !audits.is_empty() {
                 let entries: Vec<AuditEntry> = audits.iter().map(|(e, _)| (**e).clone()).collect();
@@ -773,6 +789,16 @@ macro_rules! queries {
 
         // ---------------------------------------------------------------------------------------------------
         // eFTI control requests
+
+        async fn write_control(conn: &mut $conn, c: &crate::store::ControlWrite) -> StoreResult<()> {
+            if let Some(r) = &c.request {
+                put_request(conn, r).await?;
+            }
+            if let Some(f) = &c.follow_up {
+                add_follow_up(conn, f).await?;
+            }
+            audit_append_many(conn, &c.audit).await
+        }
 
         pub(crate) async fn put_request(conn: &mut $conn, r: &crate::store::ControlRequest) -> StoreResult<()> {
             sqlx::query(
