@@ -396,9 +396,11 @@ async fn answer_uil(
         Ok(s) => s,
         Err(e) => return Ok((None, Err(ri("SUBSET_ID_INCORRECT", e.to_string())))),
     };
-    let stored = if q.platform_id == state.config.platform_id { verified(state, q.dataset_id).await? } else { None };
-    let document_id = stored.as_ref().map(|(d, _)| d.summary.id);
+    let local = q.platform_id == state.config.platform_id;
     if let Some(id) = auth::first_not_entitled(who, &q.subsets) {
+        // Refused before anything is read; the document, if stored here, is named so that its parties see it.
+        let document_id =
+            if local { state.store.documents.get_document(q.dataset_id).await?.map(|d| d.summary.id) } else { None };
         let granted = auth::entitled_subsets(who);
         return Ok((
             document_id,
@@ -411,6 +413,8 @@ async fn answer_uil(
             )),
         ));
     }
+    let stored = if local { verified(state, q.dataset_id).await? } else { None };
+    let document_id = stored.as_ref().map(|(d, _)| d.summary.id);
     let Some((_, v)) = stored else {
         return Ok((
             None,
