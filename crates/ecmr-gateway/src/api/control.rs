@@ -1,11 +1,12 @@
 //! The eFTI authority API, compatible with the EU reference implementation's (RI) `simulator-api.yaml`: UIL
 //! queries, identifier searches, follow-up messages, and a direct read of one dataset.
 //!
-//! The RI answers request errors inside its DTOs (`status: ERROR` with an `errorCode`), not with HTTP errors, and so
-//! does this module for every request an authority can get wrong; only authentication and the kind of caller are
-//! HTTP errors (401, 403 problem documents). Every request is stored with its answer so that
-//! `GET …?requestId=` returns the same result, and every read, refusal, search hit and follow-up is written to the
-//! audit log. Differences from the RI are listed in `docs/efti-compat.md`.
+//! The RI answers request errors inside its DTOs (`status: ERROR` with an `errorCode`), and so do the RI routes
+//! here (the follow-up's errors are a `400` with its `NoteResponseDto`, as the RI's); authentication, the kind of
+//! caller and bodies that are not JSON are problem documents (401, 403, 400), and so are all errors of the direct
+//! read, which is not an RI route. Every request is stored with its answer, in the same commit as its audit entries,
+//! so that `GET …?requestId=` returns the same result and nothing is answered unaudited. Differences from the RI
+//! are listed in `docs/efti-compat.md`.
 
 use axum::Json;
 use axum::body::Bytes;
