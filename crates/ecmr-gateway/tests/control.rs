@@ -712,3 +712,26 @@ async fn control_store_keeps_requests_and_append_only_follow_ups() {
         println!("control_store_keeps_requests_and_append_only_follow_ups: postgres skipped");
     }
 }
+
+#[tokio::test]
+async fn every_authority_route_needs_a_token() {
+    for app in TestApp::all("every_authority_route_needs_a_token").await {
+        let id = uuid::Uuid::new_v4();
+        for (method, uri) in [
+            ("POST", "/v1/control/uil".to_owned()),
+            ("GET", format!("/v1/control/uil?requestId={id}")),
+            ("POST", "/v1/control/uil/follow-up".to_owned()),
+            ("POST", "/v1/control/identifiers".to_owned()),
+            ("GET", format!("/v1/control/identifiers?requestId={id}")),
+            ("GET", format!("/v1/uil/ecmr-gate/ecmr-platform/{id}?subsetId=EU01")),
+            ("GET", format!("/v1/documents/{id}/follow-ups")),
+            ("PUT", format!("/v1/admin/principals/{id}/subsets")),
+        ] {
+            for token in [None, Some("ecmr_not-a-real-token")] {
+                let a = app.call(method, &uri, token, Some(b"{}".to_vec())).await;
+                assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{method} {uri} {token:?}");
+                assert_eq!(a.problem(), "unauthenticated");
+            }
+        }
+    }
+}
