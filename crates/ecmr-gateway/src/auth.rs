@@ -135,6 +135,9 @@ pub async fn create_principal(store: &Store, req: NewPrincipal) -> Result<(Princ
                 "an authority needs details.country, an ISO 3166-1 alpha-2 code such as \"NL\"".into(),
             ));
         }
+        check_subsets(&details)?;
+    } else if details.get("subsets").is_some() {
+        return Err(PrincipalError::Invalid("only an authority has details.subsets".into()));
     }
     if req.token_expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(PrincipalError::Invalid("token_expires_at is in the past".into()));
@@ -151,6 +154,82 @@ pub async fn create_principal(store: &Store, req: NewPrincipal) -> Result<(Princ
     let token = issue_token(principal.id, req.token_expires_at)?;
     store.principals.add_principal(&principal, &token.stored).await?;
     Ok((principal, token))
+}
+
+/// The id every authority principal may always be granted besides the XSD's subset ids: the whole dataset.
+pub const FULL: &str = "full";
+
+/// Checks an authority's `details.subsets`: absent, or an array of subset ids the common XSD defines, `identifier`
+/// or `full`.
+fn check_subsets(details: &serde_json::Value) -> Result<(), PrincipalError> {
+    let Some(subsets) = details.get("subsets") else { return Ok(()) };
+    let Some(list) = subsets.as_array() else {
+        return Err(PrincipalError::Invalid("details.subsets must be an array of subset ids".into()));
+    };
+    for (i, id) in list.iter().enumerate() {
+        match id.as_str() {
+            Some(FULL) => {}
+            Some(s) if ecmr::efti::is_known_subset(s) => {}
+            Some(s) => {
+                return Err(PrincipalError::Invalid(format!(
+                    "details.subsets[{i}]: unknown subset id {s:?} (expected e.g. \"EU01\", \"identifier\" or \"full\"; \
+                     ids are case-sensitive)"
+                )));
+            }
+            None => return Err(PrincipalError::Invalid(format!("details.subsets[{i}] is not a string"))),
+        }
+    }
+    Ok(())
+}
+
+/// The subset ids an authority may request (`details.subsets`); none when it has no entitlements.
+pub fn entitled_subsets(principal: &Principal) -> Vec<String> {
+    principal
+        .details
+        .get("subsets")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an authority may request every one of `requested`: `full` grants everything; otherwise each requested
+/// id must be granted by name. Returns the first id that is not granted.
+pub fn first_not_entitled<'a>(principal: &Principal, requested: &'a [String]) -> Option<&'a str> {
+    let granted = entitled_subsets(principal);
+    if granted.iter().any(|g| g == FULL) {
+        return None;
+    }
+    requested.iter().find(|r| !granted.contains(r)).map(String::as_str)
+}
+
+/// Replaces the subsets an active authority may request, and returns the principal as it is now.
+///
+/// # Errors
+/// [`PrincipalError::NotFound`] when there is no such active principal, [`PrincipalError::Invalid`] when it is not
+/// an authority or a subset id is unknown.
+pub async fn set_subsets(store: &Store, id: Uuid, subsets: &[String]) -> Result<Principal, PrincipalError> {
+    let mut principal = match store.principals.get_principal(id).await? {
+        Some(p) if p.revoked_at.is_none() => p,
+        _ => return Err(PrincipalError::NotFound(id)),
+    };
+    if principal.kind != PrincipalKind::Authority {
+        return Err(PrincipalError::Invalid(format!(
+            "only an authority has subsets; principal {id} is of kind {}",
+            principal.kind.as_str()
+        )));
+    }
+    let list = subsets.iter().map(|s| serde_json::Value::String(s.trim().to_owned())).collect();
+    match principal.details.as_object_mut() {
+        Some(map) => {
+            map.insert("subsets".into(), serde_json::Value::Array(list));
+        }
+        None => return Err(PrincipalError::Invalid("the principal's details are not a JSON object".into())),
+    }
+    check_subsets(&principal.details)?;
+    if !store.principals.set_details(id, &principal.details).await? {
+        return Err(PrincipalError::NotFound(id));
+    }
+    Ok(principal)
 }
 
 /// Adds a token to an active principal.

@@ -15,6 +15,11 @@ use crate::store::StoreError;
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Marks an error response whose body is already what the route documents (the eFTI DTOs answer some errors
+/// themselves); [`problems`] leaves such responses alone.
+#[derive(Debug, Clone, Copy)]
+pub struct RawBody;
+
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -200,6 +205,9 @@ impl IntoResponse for ApiError {
 pub async fn problems(req: Request, next: Next) -> Response {
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let resp = next.run(req).await;
+    if resp.extensions().get::<RawBody>().is_some() {
+        return resp;
+    }
     let status = resp.status();
     let problem = match resp.extensions().get::<Problem>() {
         Some(p) => p.clone(),

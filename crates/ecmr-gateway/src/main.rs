@@ -48,6 +48,9 @@ enum PrincipalCommand {
         /// Further details as a JSON object (e.g. an authority's legal contact).
         #[arg(long, value_name = "JSON")]
         details: Option<String>,
+        /// eFTI subset ids an authority may request, comma-separated (e.g. `EU01,EU02,identifier,full`).
+        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        subsets: Vec<String>,
         /// Days until the token expires; it never does when not given.
         #[arg(long, value_name = "DAYS")]
         expires_in_days: Option<u32>,
@@ -57,6 +60,14 @@ enum PrincipalCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Replace the eFTI subsets an authority may request.
+    Subsets {
+        /// The authority's id.
+        id: uuid::Uuid,
+        /// Subset ids, comma-separated (e.g. `EU01,EU02,identifier`; `full` grants all; empty grants nothing).
+        #[arg(value_delimiter = ',')]
+        subsets: Vec<String>,
     },
     /// Revoke a principal and all its tokens.
     Revoke {
@@ -108,7 +119,7 @@ async fn principal(config: &Config, cmd: PrincipalCommand) -> Result<(), String>
 
 async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand) -> Result<(), String> {
     match cmd {
-        PrincipalCommand::Add { kind, name, keys, country, details, expires_in_days } => {
+        PrincipalCommand::Add { kind, name, keys, country, details, subsets, expires_in_days } => {
             let kind: PrincipalKind = kind.parse()?;
             let mut details = match details {
                 Some(text) => serde_json::from_str::<serde_json::Value>(&text)
@@ -119,6 +130,15 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                 match details.as_object_mut() {
                     Some(map) => {
                         map.insert("country".into(), serde_json::Value::String(c));
+                    }
+                    None => return Err("--details must be a JSON object".into()),
+                }
+            }
+            if !subsets.is_empty() {
+                let ids = subsets.iter().map(|s| serde_json::Value::String(s.trim().to_owned())).collect();
+                match details.as_object_mut() {
+                    Some(map) => {
+                        map.insert("subsets".into(), serde_json::Value::Array(ids));
                     }
                     None => return Err("--details must be a JSON object".into()),
                 }
@@ -146,6 +166,15 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                     println!("{:<36}  {:<9}  {:<8}  {:>4}  {}", p.id, p.kind.as_str(), status, p.keys.len(), p.name);
                 }
             }
+            Ok(())
+        }
+        PrincipalCommand::Subsets { id, subsets } => {
+            let subsets: Vec<String> = subsets.into_iter().filter(|s| !s.trim().is_empty()).collect();
+            ecmr_gateway::auth::set_subsets(store, id, &subsets).await.map_err(|e| e.to_string())?;
+            println!(
+                "authority {id} may request: {}",
+                if subsets.is_empty() { "nothing".to_owned() } else { subsets.join(", ") }
+            );
             Ok(())
         }
         PrincipalCommand::Revoke { id } => {

@@ -33,8 +33,16 @@ fn principal_commands_work_offline_on_the_default_store() {
     let id = stdout.split_whitespace().nth(1).expect("principal id").to_owned();
     assert!(dir.join("ecmr-data/ecmr.sqlite3").exists(), "the default store is ./ecmr-data");
 
-    let out = gateway(&dir, &["principal", "add", "--kind", "authority", "--name", "ILT", "--country", "NL"]);
+    let out = gateway(
+        &dir,
+        &["principal", "add", "--kind", "authority", "--name", "ILT", "--country", "NL", "--subsets", "EU01,EU02,full"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = gateway(
+        &dir,
+        &["principal", "add", "--kind", "authority", "--name", "x", "--country", "NL", "--subsets", "EU1"],
+    );
+    assert!(text(&out.stderr).contains("unknown subset id \"EU1\""), "{}", text(&out.stderr));
     // Refused requests say why and exit non-zero.
     let out = gateway(&dir, &["principal", "add", "--kind", "party", "--name", "no key"]);
     assert!(!out.status.success());
@@ -51,6 +59,17 @@ fn principal_commands_work_offline_on_the_default_store() {
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
     assert_eq!(all.as_array().map(Vec::len), Some(2));
     assert_eq!(all[0]["keys"][0]["public_key"], key);
+    assert_eq!(all[1]["details"]["subsets"], serde_json::json!(["EU01", "EU02", "full"]));
+    let authority = all[1]["id"].as_str().expect("id").to_owned();
+    let out = gateway(&dir, &["principal", "subsets", &authority, "EU03,identifier"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "subsets", &authority, "EU3"]);
+    assert!(text(&out.stderr).contains("unknown subset id"), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "subsets", &id, "EU01"]);
+    assert!(text(&out.stderr).contains("only an authority"), "{}", text(&out.stderr));
+    let out = gateway(&dir, &["principal", "list", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
+    assert_eq!(all[1]["details"]["subsets"], serde_json::json!(["EU03", "identifier"]));
 
     let out = gateway(&dir, &["principal", "revoke", &id]);
     assert!(out.status.success(), "{}", text(&out.stderr));

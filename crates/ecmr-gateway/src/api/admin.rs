@@ -234,3 +234,39 @@ pub async fn revoke_token(
         Err(ApiError::NotFound(format!("no active token {id}")))
     }
 }
+
+/// The eFTI subsets an authority may request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubsetsRequest {
+    /// Subset ids (`EU01`, `identifier`, … or `full` for all); empty grants nothing.
+    pub subsets: Vec<String>,
+}
+
+/// Replace the eFTI subsets an authority may request.
+#[utoipa::path(
+    put, path = "/v1/admin/principals/{id}/subsets", tag = "admin",
+    params(("id" = Uuid, Path, description = "Principal id")),
+    request_body = SubsetsRequest,
+    responses(
+        (status = 200, description = "The authority as it is now", body = Principal),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active principal", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an authority, or an unknown subset id", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_subsets(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Principal>, ApiError> {
+    caller.require(PrincipalKind::Admin)?;
+    let id = parse_id(&id)?;
+    let req: SubsetsRequest = json_body(&body)?;
+    let principal = auth::set_subsets(&state.store, id, &req.subsets).await?;
+    tracing::info!(principal = %id, subsets = ?req.subsets, by = %caller.0.id, "authority subsets set");
+    Ok(Json(principal))
+}

@@ -16,7 +16,7 @@ use crate::app::{AppState, Caller};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{self, EventCheck};
 use crate::store::{
-    AppendOutcome, AuditEntry, DocumentSummary, InsertOutcome, ListQuery, PrincipalKind, StoredDocument, now,
+    AppendOutcome, AuditEntry, DocumentSummary, FollowUp, InsertOutcome, ListQuery, PrincipalKind, StoredDocument, now,
 };
 
 /// The eFTI Unique Information Locator of a document.
@@ -339,4 +339,29 @@ pub async fn audit(
         return Err(not_found(&id));
     }
     Ok(Json(state.store.audit.for_document(uuid).await?))
+}
+
+/// The follow-up messages control authorities sent about one of the caller's documents.
+#[utoipa::path(
+    get, path = "/v1/documents/{id}/follow-ups", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The messages, oldest first", body = Vec<FollowUp>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn follow_ups(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<FollowUp>>, ApiError> {
+    caller.require(PrincipalKind::Party)?;
+    let uuid = Uuid::parse_str(&id).map_err(|_| not_found(&id))?;
+    if !state.store.documents.is_linked(uuid, &caller.key_ids()).await? {
+        return Err(not_found(&id));
+    }
+    Ok(Json(state.store.control.follow_ups(uuid).await?))
 }

@@ -5,23 +5,32 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 pub mod admin;
+pub mod control;
 pub mod documents;
 pub mod ops;
 
 /// The OpenAPI description of the gateway.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, administration, operations."),
+    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, eFTI authority API, administration, operations."),
     paths(
         documents::submit,
         documents::list,
         documents::get,
         documents::append,
         documents::audit,
+        documents::follow_ups,
+        control::request_uil,
+        control::get_uil,
+        control::read_uil,
+        control::follow_up,
+        control::search_identifiers,
+        control::get_identifiers,
         admin::add_principal,
         admin::list_principals,
         admin::get_principal,
         admin::revoke_principal,
+        admin::set_subsets,
         admin::add_token,
         admin::revoke_token,
         ops::healthz,
@@ -33,6 +42,7 @@ pub mod ops;
     modifiers(&BearerAuth),
     tags(
         (name = "documents", description = "Signed consignment notes of the calling party"),
+        (name = "efti", description = "eFTI authority API, compatible with the EU reference implementation"),
         (name = "admin", description = "Principals and tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -2,7 +2,9 @@
 //!
 //! It makes a party through the admin API, signs `--docs` documents beforehand (so signing does not compete with
 //! the measurement), then submits them over `--connections` concurrent connections and reports throughput and
-//! latency percentiles; `--gets` then reads documents back the same way.
+//! latency percentiles; `--gets` then reads documents back the same way, `--uils` asks for them as an eFTI
+//! authority (`POST /v1/control/uil`, subset EU01) and `--searches` runs identifier searches (each document then gets
+//! a vehicle registration of its own, so that every search finds one consignment).
 //!
 //! ```text
 //! ecmr-load --url http://127.0.0.1:8080 --admin-token-file ecmr-data/admin-token --docs 20000 --connections 64
@@ -40,6 +42,18 @@ struct Args {
     /// GET requests after the ingest (0 for none; at most 1,000,000).
     #[arg(long, default_value_t = 0)]
     gets: usize,
+    /// eFTI UIL queries after the ingest, as an authority (0 for none; at most 1,000,000).
+    #[arg(long, default_value_t = 0)]
+    uils: usize,
+    /// eFTI identifier searches after the ingest (0 for none; at most 1,000,000).
+    #[arg(long, default_value_t = 0)]
+    searches: usize,
+    /// The gateway's gate id (for UIL queries).
+    #[arg(long, default_value = "ecmr-gate")]
+    gate_id: String,
+    /// The gateway's platform id (for UIL queries).
+    #[arg(long, default_value = "ecmr-platform")]
+    platform_id: String,
     /// Give up after this many seconds per phase.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
@@ -216,6 +230,11 @@ async fn main() -> Result<(), String> {
     for i in 0..docs {
         let mut n = note.clone();
         n["number"] = serde_json::json!(format!("LOAD-{}-{i}", &run_id[..8]));
+        if args.searches > 0
+            && let Some(v) = n.pointer_mut("/transport/vehicles/0/registration")
+        {
+            *v = serde_json::json!(vehicle(&run_id, i));
+        }
         let id = uuid::Uuid::new_v4();
         let doc = ecmr::sign::issue_value(id, n, at, &key).map_err(|e| e.to_string())?;
         bodies.push(Bytes::from(doc.into_bytes()));
@@ -234,8 +253,9 @@ async fn main() -> Result<(), String> {
     };
     report("ingest POST /v1/documents", &ingest);
 
+    let ids = Arc::new(ids);
     if gets > 0 && ingest.ok > 0 {
-        let ids = Arc::new(ids);
+        let ids = ids.clone();
         let stored = ingest.ok.min(ids.len());
         let base = base.clone();
         let phase = run(&client, &token, gets, connections, max, &[200], move |i| {
@@ -244,6 +264,67 @@ async fn main() -> Result<(), String> {
         })
         .await;
         report("read GET /v1/documents/{id}", &phase);
+    }
+
+    let (uils, searches) = (args.uils.min(1_000_000), args.searches.min(1_000_000));
+    if (uils > 0 || searches > 0) && ingest.ok > 0 {
+        let body = serde_json::json!({"kind": "authority", "name": "ecmr-load authority",
+            "details": {"country": "NL", "subsets": ["full"]}});
+        let (status, resp) =
+            call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, Some(Bytes::from(body.to_string())))
+                .await?;
+        if status != 201 {
+            return Err(format!("creating the load authority failed: {status} {}", String::from_utf8_lossy(&resp)));
+        }
+        let created: serde_json::Value = serde_json::from_slice(&resp).map_err(|e| e.to_string())?;
+        let authority = created["token"].as_str().unwrap_or_default().to_owned();
+        let stored = ingest.ok.min(ids.len());
+        if uils > 0 {
+            let bodies: Arc<Vec<Bytes>> = Arc::new(
+                ids.iter()
+                    .map(|id| {
+                        let b = serde_json::json!({"gateId": args.gate_id, "platformId": args.platform_id,
+                            "datasetId": id, "subsetId": ["EU01"]});
+                        Bytes::from(b.to_string())
+                    })
+                    .collect(),
+            );
+            check_complete(&client, &format!("{base}/v1/control/uil"), &authority, bodies.first().cloned()).await?;
+            let url = format!("{base}/v1/control/uil");
+            let phase = run(&client, &authority, uils, connections, max, &[202], move |i| {
+                ("POST", url.clone(), bodies.get((i * 7919) % stored).cloned())
+            })
+            .await;
+            report("eFTI POST /v1/control/uil (EU01)", &phase);
+        }
+        if searches > 0 {
+            let run_id = run_id.clone();
+            let url = format!("{base}/v1/control/identifiers");
+            let first = serde_json::json!({"identifier": vehicle(&run_id, 0)}).to_string();
+            check_complete(&client, &url, &authority, Some(Bytes::from(first))).await?;
+            let phase = run(&client, &authority, searches, connections, max, &[200], move |i| {
+                let body = serde_json::json!({"identifier": vehicle(&run_id, (i * 7919) % stored)});
+                ("POST", url.clone(), Some(Bytes::from(body.to_string())))
+            })
+            .await;
+            report("eFTI POST /v1/control/identifiers", &phase);
+        }
+    }
+    Ok(())
+}
+
+/// The vehicle registration of document `i` when searches are measured.
+fn vehicle(run_id: &str, i: usize) -> String {
+    format!("L{}{i}", run_id.get(..6).unwrap_or_default()).to_ascii_uppercase()
+}
+
+/// One request that must answer `status: COMPLETE` before a phase is measured.
+async fn check_complete(client: &HttpClient, url: &str, token: &str, body: Option<Bytes>) -> Result<(), String> {
+    let (status, resp) = call(client, "POST", url, token, body).await?;
+    let v: serde_json::Value = serde_json::from_slice(&resp).unwrap_or_default();
+    let found = v["identifiers"].as_array().is_none_or(|a| !a.is_empty());
+    if v["status"] != "COMPLETE" || !found {
+        return Err(format!("{url} did not answer COMPLETE with data: {status} {v}"));
     }
     Ok(())
 }

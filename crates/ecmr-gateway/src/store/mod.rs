@@ -439,6 +439,8 @@ pub trait PrincipalStore: Send + Sync {
     async fn get_principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
     /// Revokes a principal and all its tokens; false if there is no such active principal.
     async fn revoke_principal(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Replaces the details of an active principal; false if there is no such active principal.
+    async fn set_details(&self, id: Uuid, details: &serde_json::Value) -> StoreResult<bool>;
     /// Revokes one token; false if there is no such active token.
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// The tokens of a principal.
@@ -483,6 +485,103 @@ pub trait AuditLog: Send + Sync {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// eFTI control requests
+
+/// An authority's request (UIL or identifier query) with the answer the gateway gave, kept so that
+/// `GET …?requestId=` returns the same result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlRequest {
+    /// The eFTI requestId.
+    pub id: Uuid,
+    /// `uil` or `identifiers`.
+    pub kind: String,
+    /// The authority that asked.
+    pub principal_id: Uuid,
+    /// The document asked for, when the request named a stored one.
+    pub document_id: Option<Uuid>,
+    /// Subset ids asked for, comma-separated (UIL requests).
+    pub subsets: String,
+    /// `PENDING`, `COMPLETE`, `ERROR` or `TIMEOUT`.
+    pub status: String,
+    /// RI error code, for `ERROR`.
+    pub error_code: Option<String>,
+    /// What went wrong, for `ERROR`.
+    pub error_description: Option<String>,
+    /// The answer: base64 of the XML (UIL) or the JSON of the results (identifiers).
+    pub data: Option<String>,
+    /// When it was asked.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A follow-up message of an authority about a control.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUp {
+    /// The control request it follows up.
+    pub request_id: Uuid,
+    /// The document concerned.
+    pub document_id: Uuid,
+    /// The authority that sent it.
+    pub principal_id: Uuid,
+    /// The message.
+    pub message: String,
+    /// When it was received.
+    pub at: DateTime<Utc>,
+}
+
+/// What an identifier search looks for. `value` is normalised like the stored identifiers (upper case, letters
+/// and digits only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentifierQuery {
+    /// The normalised identifier.
+    pub value: String,
+    /// Stored kinds to match (`vehicle`, `equipment`, `carried_equipment`); empty means all.
+    pub kinds: Vec<String>,
+    /// Only consignments of this transport mode.
+    pub mode_code: Option<String>,
+    /// Only identifiers registered in this country (carried equipment has no registration country, so never).
+    pub country: Option<String>,
+    /// Only consignments with (true) or without (false) dangerous goods.
+    pub dangerous_goods: Option<bool>,
+    /// At most this many documents.
+    pub limit: u32,
+}
+
+/// What one authority request writes, committed together: the request with its answer, a follow-up message, and
+/// the audit entries saying who read what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlWrite {
+    /// The request and its answer.
+    pub request: Option<ControlRequest>,
+    /// A follow-up message.
+    pub follow_up: Option<FollowUp>,
+    /// Audit entries.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// Authority requests, their answers and follow-up messages. Writes go through the group-committing writer, each
+/// [`ControlWrite`] in its own savepoint, so that an answer is never sent before its audit entries are durable.
+#[async_trait]
+pub trait ControlStore: Send + Sync {
+    /// Writes a request, follow-up and audit entries in one commit; returns when they are durable.
+    async fn record(&self, write: ControlWrite) -> StoreResult<()>;
+    /// Stores a request with its answer.
+    async fn put_request(&self, request: &ControlRequest) -> StoreResult<()> {
+        self.record(ControlWrite { request: Some(request.clone()), ..ControlWrite::default() }).await
+    }
+    /// One request.
+    async fn get_request(&self, id: Uuid) -> StoreResult<Option<ControlRequest>>;
+    /// Stores a follow-up message.
+    async fn add_follow_up(&self, follow_up: &FollowUp) -> StoreResult<()> {
+        self.record(ControlWrite { follow_up: Some(follow_up.clone()), ..ControlWrite::default() }).await
+    }
+    /// The follow-up messages about a document, oldest first.
+    async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>>;
+    /// Documents with a matching identifier, each with all its identifiers, ordered by document id.
+    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /// The store as the gateway uses it: one handle per concern plus health and shutdown.
 #[derive(Clone)]
@@ -493,6 +592,8 @@ pub struct Store {
     pub principals: Arc<dyn PrincipalStore>,
     /// The audit log.
     pub audit: Arc<dyn AuditLog>,
+    /// eFTI authority requests and follow-ups.
+    pub control: Arc<dyn ControlStore>,
     backend: Arc<dyn Backend>,
 }
 
@@ -511,9 +612,15 @@ impl Store {
     /// Builds a store from one implementation of every concern.
     pub fn new<T>(inner: Arc<T>) -> Self
     where
-        T: DocumentStore + PrincipalStore + AuditLog + Backend + 'static,
+        T: DocumentStore + PrincipalStore + AuditLog + ControlStore + Backend + 'static,
     {
-        Store { documents: inner.clone(), principals: inner.clone(), audit: inner.clone(), backend: inner }
+        Store {
+            documents: inner.clone(),
+            principals: inner.clone(),
+            audit: inner.clone(),
+            control: inner.clone(),
+            backend: inner,
+        }
     }
 
     /// Opens the store at a database URL (`sqlite:path` or `postgres://…`), creating and migrating it.

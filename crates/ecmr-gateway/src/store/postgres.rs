@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
 use super::{
-    AppendOutcome, AuditEntry, AuditLog, Backend, DocumentStore, DocumentSummary, EventAppend, Identifier,
-    InsertOutcome, ListQuery, NewDocument, NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+    AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
+    DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
+    NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
 };
 
 mod q {
@@ -152,6 +153,11 @@ impl PrincipalStore for PgStore {
         Ok(r)
     }
 
+    async fn set_details(&self, id: Uuid, details: &serde_json::Value) -> StoreResult<bool> {
+        let mut c = self.pool.acquire().await?;
+        q::set_details(&mut c, id, details).await
+    }
+
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut c = self.pool.acquire().await?;
         q::revoke_token(&mut c, id, at).await
@@ -187,6 +193,34 @@ impl AuditLog for PgStore {
     async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
         let mut c = self.pool.acquire().await?;
         q::audit_for_document(&mut c, id).await
+    }
+}
+
+#[async_trait]
+impl ControlStore for PgStore {
+    async fn record(&self, write: ControlWrite) -> StoreResult<()> {
+        self.writer.submit(|tx| WriteOp::Control(Box::new(write), tx)).await
+    }
+
+    async fn get_request(&self, id: Uuid) -> StoreResult<Option<ControlRequest>> {
+        let mut c = self.pool.acquire().await?;
+        q::get_request(&mut c, id).await
+    }
+
+    async fn add_follow_up(&self, follow_up: &FollowUp) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        q::add_follow_up(&mut tx, follow_up).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>> {
+        let mut c = self.pool.acquire().await?;
+        q::follow_ups(&mut c, document_id).await
+    }
+
+    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
+        let mut c = self.pool.acquire().await?;
+        q::search_identifiers(&mut c, query).await
     }
 }
 

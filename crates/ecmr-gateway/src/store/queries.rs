@@ -250,11 +250,13 @@ macro_rules! queries {
             let mut inserts = Vec::new();
             let mut appends = Vec::new();
             let mut audits = Vec::new();
+            let mut controls = Vec::new();
             for op in ops {
                 match op {
                     WriteOp::Insert(doc, s) => inserts.push((doc, s)),
                     WriteOp::Append(a, s) => appends.push((a, s)),
                     WriteOp::Audit(e, s) => audits.push((e, s)),
+                    WriteOp::Control(c, s) => controls.push((c, s)),
                     WriteOp::Shutdown(_) => {}
                 }
             }
@@ -300,6 +302,20 @@ macro_rules! queries {
                     Err(e) => Err(StoreError::from(e)),
                 };
                 done.push(Done::Append(s, r));
+            }
+            for (c, s) in controls {
+                // Each authority request in its own savepoint: its answer and its audit entries stand or fall together.
+                let r = match conn.begin().await {
+                    Ok(mut sp) => match write_control(&mut sp, &c).await {
+                        Ok(()) => sp.commit().await.map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                done.push(Done::Control(s, r));
             }
             if !audits.is_empty() {
                 let entries: Vec<AuditEntry> = audits.iter().map(|(e, _)| (**e).clone()).collect();
@@ -651,6 +667,15 @@ macro_rules! queries {
             Ok(r.rows_affected() == 1)
         }
 
+        pub(crate) async fn set_details(conn: &mut $conn, id: Uuid, details: &serde_json::Value) -> StoreResult<bool> {
+            let r = sqlx::query("UPDATE principals SET details = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(details.to_string())
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        }
+
         pub(crate) async fn revoke_token(conn: &mut $conn, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
             let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(format_time(at))
@@ -760,6 +785,159 @@ macro_rules! queries {
                 });
             }
             Ok(out)
+        }
+
+        // ---------------------------------------------------------------------------------------------------
+        // eFTI control requests
+
+        async fn write_control(conn: &mut $conn, c: &crate::store::ControlWrite) -> StoreResult<()> {
+            if let Some(r) = &c.request {
+                put_request(conn, r).await?;
+            }
+            if let Some(f) = &c.follow_up {
+                add_follow_up(conn, f).await?;
+            }
+            audit_append_many(conn, &c.audit).await
+        }
+
+        pub(crate) async fn put_request(conn: &mut $conn, r: &crate::store::ControlRequest) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO control_requests (id, kind, principal_id, document_id, subsets, status, error_code, \
+                 error_description, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(r.id.to_string())
+            .bind(&r.kind)
+            .bind(r.principal_id.to_string())
+            .bind(r.document_id.map(|d| d.to_string()))
+            .bind(&r.subsets)
+            .bind(&r.status)
+            .bind(&r.error_code)
+            .bind(&r.error_description)
+            .bind(&r.data)
+            .bind(format_time(r.created_at))
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        pub(crate) async fn get_request(
+            conn: &mut $conn,
+            id: Uuid,
+        ) -> StoreResult<Option<crate::store::ControlRequest>> {
+            let row = sqlx::query(
+                "SELECT id, kind, principal_id, document_id, subsets, status, error_code, error_description, data, \
+                 created_at FROM control_requests WHERE id = $1",
+            )
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(r) = row else { return Ok(None) };
+            let doc: Option<String> = r.try_get("document_id")?;
+            Ok(Some(crate::store::ControlRequest {
+                id: uuid(&r.try_get::<String, _>("id")?)?,
+                kind: r.try_get("kind")?,
+                principal_id: uuid(&r.try_get::<String, _>("principal_id")?)?,
+                document_id: doc.as_deref().map(uuid).transpose()?,
+                subsets: r.try_get("subsets")?,
+                status: r.try_get("status")?,
+                error_code: r.try_get("error_code")?,
+                error_description: r.try_get("error_description")?,
+                data: r.try_get("data")?,
+                created_at: parse_time(&r.try_get::<String, _>("created_at")?)?,
+            }))
+        }
+
+        pub(crate) async fn add_follow_up(conn: &mut $conn, f: &crate::store::FollowUp) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO follow_ups (request_id, document_id, principal_id, message, at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(f.request_id.to_string())
+            .bind(f.document_id.to_string())
+            .bind(f.principal_id.to_string())
+            .bind(&f.message)
+            .bind(format_time(f.at))
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        pub(crate) async fn follow_ups(conn: &mut $conn, document_id: Uuid) -> StoreResult<Vec<crate::store::FollowUp>> {
+            let rows = sqlx::query(
+                "SELECT request_id, document_id, principal_id, message, at FROM follow_ups \
+                 WHERE document_id = $1 ORDER BY id",
+            )
+            .bind(document_id.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(crate::store::FollowUp {
+                    request_id: uuid(&r.try_get::<String, _>("request_id")?)?,
+                    document_id: uuid(&r.try_get::<String, _>("document_id")?)?,
+                    principal_id: uuid(&r.try_get::<String, _>("principal_id")?)?,
+                    message: r.try_get("message")?,
+                    at: parse_time(&r.try_get::<String, _>("at")?)?,
+                });
+            }
+            Ok(out)
+        }
+
+        pub(crate) async fn search_identifiers(
+            conn: &mut $conn,
+            q: &crate::store::IdentifierQuery,
+        ) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
+            if q.value.is_empty() || q.limit == 0 {
+                return Ok(Vec::new());
+            }
+            // The match runs on the index of the normalised value; the filters on the few rows it finds.
+            let mut qb = QueryBuilder::<$db>::new("SELECT DISTINCT document_id FROM identifiers WHERE value = ");
+            qb.push_bind(q.value.clone());
+            if !q.kinds.is_empty() {
+                qb.push(" AND kind IN (");
+                let mut sep = qb.separated(", ");
+                for k in &q.kinds {
+                    sep.push_bind(k.clone());
+                }
+                qb.push(")");
+            }
+            if let Some(mode) = &q.mode_code {
+                qb.push(" AND mode_code = ").push_bind(mode.clone());
+            }
+            if let Some(dg) = q.dangerous_goods {
+                qb.push(" AND dangerous_goods = ").push_bind(dg);
+            }
+            if let Some(country) = &q.country {
+                qb.push(" AND country = ").push_bind(country.clone());
+            }
+            qb.push(" ORDER BY document_id LIMIT ").push_bind(i64::from(q.limit));
+            let rows = qb.build().fetch_all(&mut *conn).await?;
+            let ids: Vec<String> =
+                rows.iter().map(|r| r.try_get::<String, _>("document_id")).collect::<Result<_, _>>()?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut qb = QueryBuilder::<$db>::new(
+                "SELECT document_id, kind, value, country, mode_code, dangerous_goods FROM identifiers \
+                 WHERE document_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in &ids {
+                sep.push_bind(id.clone());
+            }
+            qb.push(") ORDER BY document_id, kind, value");
+            let rows = qb.build().fetch_all(&mut *conn).await?;
+            let mut by: BTreeMap<String, Vec<Identifier>> = BTreeMap::new();
+            for r in &rows {
+                by.entry(r.try_get("document_id")?).or_default().push(Identifier {
+                    kind: r.try_get("kind")?,
+                    value: r.try_get("value")?,
+                    country: r.try_get("country")?,
+                    mode_code: r.try_get("mode_code")?,
+                    dangerous_goods: r.try_get("dangerous_goods")?,
+                });
+            }
+            by.into_iter().map(|(id, idents)| Ok((uuid(&id)?, idents))).collect()
         }
     };
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{AppendOutcome, AuditEntry, EventAppend, InsertOutcome, NewDocument, StoreError, StoreResult};
+use super::{
+    AppendOutcome, AuditEntry, ControlWrite, EventAppend, InsertOutcome, NewDocument, StoreError, StoreResult,
+};
 
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -22,6 +24,7 @@ pub(crate) enum WriteOp {
     Insert(Box<NewDocument>, oneshot::Sender<StoreResult<InsertOutcome>>),
     Append(Box<EventAppend>, oneshot::Sender<StoreResult<AppendOutcome>>),
     Audit(Box<AuditEntry>, oneshot::Sender<StoreResult<()>>),
+    Control(Box<ControlWrite>, oneshot::Sender<StoreResult<()>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -30,6 +33,7 @@ pub(crate) enum Done {
     Insert(oneshot::Sender<StoreResult<InsertOutcome>>, StoreResult<InsertOutcome>),
     Append(oneshot::Sender<StoreResult<AppendOutcome>>, StoreResult<AppendOutcome>),
     Audit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
+    Control(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
 }
 
 impl Done {
@@ -40,6 +44,7 @@ impl Done {
             Done::Insert(tx, Ok(_)) => Done::Insert(tx, Err(err())),
             Done::Append(tx, Ok(_)) => Done::Append(tx, Err(err())),
             Done::Audit(tx, Ok(_)) => Done::Audit(tx, Err(err())),
+            Done::Control(tx, Ok(_)) => Done::Control(tx, Err(err())),
             other => other,
         }
     }
@@ -50,6 +55,7 @@ impl Done {
             Done::Insert(tx, r) => drop(tx.send(r)),
             Done::Append(tx, r) => drop(tx.send(r)),
             Done::Audit(tx, r) => drop(tx.send(r)),
+            Done::Control(tx, r) => drop(tx.send(r)),
         }
     }
 }
@@ -62,6 +68,7 @@ pub(crate) fn fail_all(ops: Vec<WriteOp>, why: &str) -> Vec<Done> {
             WriteOp::Insert(_, s) => Some(Done::Insert(s, Err(err()))),
             WriteOp::Append(_, s) => Some(Done::Append(s, Err(err()))),
             WriteOp::Audit(_, s) => Some(Done::Audit(s, Err(err()))),
+            WriteOp::Control(_, s) => Some(Done::Control(s, Err(err()))),
             WriteOp::Shutdown(_) => None,
         })
         .collect()
