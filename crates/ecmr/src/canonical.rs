@@ -63,7 +63,7 @@ impl StrictJsonError {
     }
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     /// Path segments pushed while an error unwinds, innermost first.
     unwind: RefCell<Vec<String>>,
     /// Our own fault, when the error is one of ours rather than a syntax error.
@@ -71,6 +71,10 @@ struct Ctx {
 }
 
 impl Ctx {
+    pub(crate) fn new() -> Self {
+        Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) }
+    }
+
     fn fail<E: serde::de::Error>(&self, kind: StrictJsonErrorKind, message: String) -> E {
         let err = E::custom(&message);
         *self.fault.borrow_mut() = Some((kind, message));
@@ -78,8 +82,9 @@ impl Ctx {
     }
 }
 
+/// Reads one strict JSON value (the rules of [`parse_strict`]) from a deserializer.
 #[derive(Clone, Copy)]
-struct Seed<'c>(&'c Ctx);
+pub(crate) struct Seed<'c>(pub(crate) &'c Ctx);
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
     type Value = Value;
@@ -149,21 +154,26 @@ impl<'de> Visitor<'de> for Seed<'_> {
         }
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde_json::map::Entry;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
-                self.0.unwind.borrow_mut().push(key);
-                return Err(err);
-            }
-            match map.next_value_seed(self) {
-                Ok(v) => {
-                    out.insert(key, v);
-                }
-                Err(e) => {
+            // One lookup both refuses a repeated key and finds the place to insert.
+            match out.entry(key) {
+                Entry::Occupied(e) => {
+                    let key = e.key().clone();
+                    let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
                     self.0.unwind.borrow_mut().push(key);
-                    return Err(e);
+                    return Err(err);
                 }
+                Entry::Vacant(slot) => match map.next_value_seed(self) {
+                    Ok(v) => {
+                        slot.insert(v);
+                    }
+                    Err(e) => {
+                        self.0.unwind.borrow_mut().push(slot.key().clone());
+                        return Err(e);
+                    }
+                },
             }
         }
         Ok(Value::Object(out))
@@ -190,7 +200,7 @@ pub(crate) fn escape_segment(seg: &str) -> String {
 /// ```
 pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
     let text = prelude(bytes, max)?;
-    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let ctx = Ctx::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     result.map_err(|e| ctx.error(&e))
@@ -203,13 +213,13 @@ pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> 
 /// As [`parse_strict`].
 pub fn check_strict(bytes: &[u8], max: usize) -> Result<(), StrictJsonError> {
     let text = prelude(bytes, max)?;
-    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let ctx = Ctx::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Check(&ctx).deserialize(&mut de).and_then(|()| de.end());
     result.map_err(|e| ctx.error(&e))
 }
 
-fn prelude(bytes: &[u8], max: usize) -> Result<&str, StrictJsonError> {
+pub(crate) fn prelude(bytes: &[u8], max: usize) -> Result<&str, StrictJsonError> {
     if bytes.len() > max {
         return Err(StrictJsonError::whole(
             StrictJsonErrorKind::TooLarge,
@@ -243,7 +253,8 @@ impl<'de> DeserializeSeed<'de> for Check<'_> {
     }
 }
 
-struct Key;
+/// Reads a member name, borrowed from the text when it has no escapes.
+pub(crate) struct Key;
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Cow<'de, str>;
@@ -500,9 +511,14 @@ pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
 
 /// `"sha256:"` followed by the lowercase hex SHA-256 of `bytes`.
 pub fn sha256_tagged(bytes: &[u8]) -> String {
+    tagged_hex(&Sha256::digest(bytes))
+}
+
+/// `"sha256:"` followed by the lowercase hex of a SHA-256 output.
+pub(crate) fn tagged_hex(digest: &[u8]) -> String {
     let mut out = String::with_capacity(DIGEST_PREFIX.len() + 64);
     out.push_str(DIGEST_PREFIX);
-    out.push_str(&hex(&Sha256::digest(bytes)));
+    out.push_str(&hex(digest));
     out
 }
 

@@ -622,8 +622,7 @@ impl Chain {
         }
 
         // Signature.
-        let event_digest = ev.digest();
-        let message = ev.signing_input();
+        let (message, event_digest) = ev.signing_input_and_digest();
         let mut signature_ok = false;
         let mut key = None;
         if ev.signer.alg != ALG_ED25519 {
