@@ -429,9 +429,10 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(u) = n.as_u64().filter(|u| *u <= MAX_SAFE_INTEGER) {
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_u64(u, out);
             } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER) {
-                out.extend_from_slice(i.to_string().as_bytes());
+                out.push(b'-');
+                write_u64(i.unsigned_abs(), out);
             } else {
                 return false;
             }
@@ -450,20 +451,28 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up; sort only then.
-            if members.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) || !map_is_sorted(&members) {
-                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            }
+            // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up (lead byte 0xEE
+            // or above); members are sorted only then, or when the map does not iterate in byte order.
+            let mut previous: Option<&str> = None;
+            let in_order = map.keys().all(|k| {
+                let ok = !k.bytes().any(|b| b >= 0xee) && previous.is_none_or(|p| p.as_bytes() < k.as_bytes());
+                previous = Some(k);
+                ok
+            });
             out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            if in_order {
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if !write_member(i, k, v, out) {
+                        return false;
+                    }
                 }
-                write_jcs_str(k, out);
-                out.push(b':');
-                if !write_jcs(v, out) {
-                    return false;
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+                for (i, (k, v)) in members.into_iter().enumerate() {
+                    if !write_member(i, k, v, out) {
+                        return false;
+                    }
                 }
             }
             out.push(b'}');
@@ -472,8 +481,31 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
     true
 }
 
-fn map_is_sorted(members: &[(&String, &Value)]) -> bool {
-    members.windows(2).all(|w| matches!(w, [a, b] if a.0.as_bytes() < b.0.as_bytes()))
+/// Writes the `i`-th member of an object (`,` before all but the first).
+fn write_member(i: usize, key: &str, value: &Value, out: &mut Vec<u8>) -> bool {
+    if i > 0 {
+        out.push(b',');
+    }
+    write_jcs_str(key, out);
+    out.push(b':');
+    write_jcs(value, out)
+}
+
+/// Appends the decimal digits of `n` (its JCS form when it is a safe integer).
+pub(crate) fn write_u64(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 /// Appends a JSON string in JCS form: `"`, `\\` and control characters escaped (short forms for \b \t \n \f
@@ -482,6 +514,12 @@ pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: copy them whole.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -524,7 +562,9 @@ pub(crate) fn tagged_hex(digest: &[u8]) -> String {
 
 /// The tagged SHA-256 digest of the JCS form of a value: `"sha256:" + hex(SHA-256(JCS(value)))`.
 pub fn digest_value(value: &Value) -> String {
-    sha256_tagged(&jcs(value))
+    // Room for a typical note at once, instead of growing through several copies.
+    let mut out = Vec::with_capacity(4096);
+    if write_jcs(value, &mut out) { sha256_tagged(&out) } else { sha256_tagged(&jcs(value)) }
 }
 
 /// Lowercase hex of bytes.

@@ -684,7 +684,7 @@ impl Event {
         out.extend_from_slice(b",\"role\":");
         write_jcs_str(self.role.as_str(), &mut out);
         out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(self.seq.to_string().as_bytes());
+        canonical::write_u64(self.seq, &mut out);
         let split = out.len();
         if with_signature {
             out.extend_from_slice(b",\"signature\":");

@@ -630,19 +630,20 @@ impl Chain {
         } else {
             match cached_key(&mut self.keys, &ev.signer.public_key) {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
-                Ok(pk) if pk.is_weak() => {
-                    key = Some(pk);
-                    fail(FailureKind::WeakKey);
-                }
                 Ok(pk) => {
                     key = Some(pk);
-                    match decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok()) {
-                        None => fail(FailureKind::BadSignatureEncoding),
-                        Some(sig_bytes) => {
-                            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-                            if pk.verifying_key().verify_strict(&message, &sig).is_ok() {
-                                signature_ok = true;
-                            } else if !scalar_is_canonical(&sig_bytes)
+                    let sig_bytes =
+                        decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok());
+                    let sig = sig_bytes.as_ref().map(ed25519_dalek::Signature::from_bytes);
+                    // `verify_strict` refuses weak keys itself, so a key is tested for weakness only to explain a
+                    // failure; a weak key is reported as such whatever the signature.
+                    match (sig_bytes, sig) {
+                        (_, Some(sig)) if pk.verifying_key().verify_strict(&message, &sig).is_ok() => {
+                            signature_ok = true;
+                        }
+                        _ if pk.is_weak() => fail(FailureKind::WeakKey),
+                        (Some(sig_bytes), Some(sig)) => {
+                            if !scalar_is_canonical(&sig_bytes)
                                 || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
                             {
                                 fail(FailureKind::NonCanonicalSignature);
@@ -650,6 +651,7 @@ impl Chain {
                                 fail(FailureKind::BadSignature);
                             }
                         }
+                        _ => fail(FailureKind::BadSignatureEncoding),
                     }
                 }
             }
