@@ -420,18 +420,83 @@ pub fn jcs(value: &Value) -> Vec<u8> {
     if write_jcs(value, &mut out) { out } else { serde_json_canonicalizer::to_vec(value).unwrap_or_default() }
 }
 
+/// Where JCS bytes go: a buffer, or straight into a hash.
+pub(crate) trait JcsOut {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+    /// Appends one byte.
+    fn byte(&mut self, b: u8);
+}
+
+impl JcsOut for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+/// Hashes JCS bytes as they are written, through a small buffer, so no copy of the whole form is made.
+struct HashOut {
+    hasher: Sha256,
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl HashOut {
+    fn new() -> Self {
+        HashOut { hasher: Sha256::new(), buf: [0; 512], len: 0 }
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+
+    fn finish(mut self) -> String {
+        self.flush();
+        tagged_hex(&self.hasher.finalize())
+    }
+}
+
+impl JcsOut for HashOut {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush();
+            if bytes.len() > self.buf.len() {
+                self.hasher.update(bytes);
+                return;
+            }
+        }
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+    fn byte(&mut self, b: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+}
+
 /// Appends the JCS form of an integer-only value to `out`; `false` (with `out` in an unspecified state) when the
 /// value holds a number that is not a safe integer.
-pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
+pub(crate) fn write_jcs<O: JcsOut>(value: &Value, out: &mut O) -> bool {
     match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Null => out.put(b"null"),
+        Value::Bool(true) => out.put(b"true"),
+        Value::Bool(false) => out.put(b"false"),
         Value::Number(n) => {
             if let Some(u) = n.as_u64().filter(|u| *u <= MAX_SAFE_INTEGER) {
                 write_u64(u, out);
             } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER) {
-                out.push(b'-');
+                out.byte(b'-');
                 write_u64(i.unsigned_abs(), out);
             } else {
                 return false;
@@ -439,16 +504,16 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
         }
         Value::String(s) => write_jcs_str(s, out),
         Value::Array(items) => {
-            out.push(b'[');
+            out.byte(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.byte(b',');
                 }
                 if !write_jcs(item, out) {
                     return false;
                 }
             }
-            out.push(b']');
+            out.byte(b']');
         }
         Value::Object(map) => {
             // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up (lead byte 0xEE
@@ -459,7 +524,7 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
                 previous = Some(k);
                 ok
             });
-            out.push(b'{');
+            out.byte(b'{');
             if in_order {
                 for (i, (k, v)) in map.iter().enumerate() {
                     if !write_member(i, k, v, out) {
@@ -475,24 +540,24 @@ pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
                     }
                 }
             }
-            out.push(b'}');
+            out.byte(b'}');
         }
     }
     true
 }
 
 /// Writes the `i`-th member of an object (`,` before all but the first).
-fn write_member(i: usize, key: &str, value: &Value, out: &mut Vec<u8>) -> bool {
+fn write_member<O: JcsOut>(i: usize, key: &str, value: &Value, out: &mut O) -> bool {
     if i > 0 {
-        out.push(b',');
+        out.byte(b',');
     }
     write_jcs_str(key, out);
-    out.push(b':');
+    out.byte(b':');
     write_jcs(value, out)
 }
 
 /// Appends the decimal digits of `n` (its JCS form when it is a safe integer).
-pub(crate) fn write_u64(mut n: u64, out: &mut Vec<u8>) {
+pub(crate) fn write_u64<O: JcsOut>(mut n: u64, out: &mut O) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
@@ -505,19 +570,19 @@ pub(crate) fn write_u64(mut n: u64, out: &mut Vec<u8>) {
             break;
         }
     }
-    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+    out.put(digits.get(start..).unwrap_or_default());
 }
 
 /// Appends a JSON string in JCS form: `"`, `\\` and control characters escaped (short forms for \b \t \n \f
 /// \r, else `\u00xx` in lowercase hex), everything else as UTF-8.
-pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_jcs_str<O: JcsOut>(s: &str, out: &mut O) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
+    out.byte(b'"');
     let bytes = s.as_bytes();
     // Most strings need no escape: copy them whole.
     if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+        out.put(bytes);
+        out.byte(b'"');
         return;
     }
     let mut start = 0;
@@ -533,18 +598,18 @@ pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
             0x00..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.put(bytes.get(start..i).unwrap_or_default());
         if esc.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
+            out.put(b"\\u00");
+            out.byte(HEX[usize::from(b >> 4)]);
+            out.byte(HEX[usize::from(b & 0xf)]);
         } else {
-            out.extend_from_slice(esc);
+            out.put(esc);
         }
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
+    out.put(bytes.get(start..).unwrap_or_default());
+    out.byte(b'"');
 }
 
 /// `"sha256:"` followed by the lowercase hex SHA-256 of `bytes`.
@@ -562,9 +627,9 @@ pub(crate) fn tagged_hex(digest: &[u8]) -> String {
 
 /// The tagged SHA-256 digest of the JCS form of a value: `"sha256:" + hex(SHA-256(JCS(value)))`.
 pub fn digest_value(value: &Value) -> String {
-    // Room for a typical note at once, instead of growing through several copies.
-    let mut out = Vec::with_capacity(4096);
-    if write_jcs(value, &mut out) { sha256_tagged(&out) } else { sha256_tagged(&jcs(value)) }
+    // Hashed while written; a value with a float or a large integer takes the general canonicaliser.
+    let mut out = HashOut::new();
+    if write_jcs(value, &mut out) { out.finish() } else { sha256_tagged(&jcs(value)) }
 }
 
 /// Lowercase hex of bytes.
