@@ -63,7 +63,7 @@ impl StrictJsonError {
     }
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     /// Path segments pushed while an error unwinds, innermost first.
     unwind: RefCell<Vec<String>>,
     /// Our own fault, when the error is one of ours rather than a syntax error.
@@ -71,6 +71,10 @@ struct Ctx {
 }
 
 impl Ctx {
+    pub(crate) fn new() -> Self {
+        Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) }
+    }
+
     fn fail<E: serde::de::Error>(&self, kind: StrictJsonErrorKind, message: String) -> E {
         let err = E::custom(&message);
         *self.fault.borrow_mut() = Some((kind, message));
@@ -78,8 +82,9 @@ impl Ctx {
     }
 }
 
+/// Reads one strict JSON value (the rules of [`parse_strict`]) from a deserializer.
 #[derive(Clone, Copy)]
-struct Seed<'c>(&'c Ctx);
+pub(crate) struct Seed<'c>(pub(crate) &'c Ctx);
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
     type Value = Value;
@@ -149,21 +154,26 @@ impl<'de> Visitor<'de> for Seed<'_> {
         }
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde_json::map::Entry;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
-                self.0.unwind.borrow_mut().push(key);
-                return Err(err);
-            }
-            match map.next_value_seed(self) {
-                Ok(v) => {
-                    out.insert(key, v);
-                }
-                Err(e) => {
+            // One lookup both refuses a repeated key and finds the place to insert.
+            match out.entry(key) {
+                Entry::Occupied(e) => {
+                    let key = e.key().clone();
+                    let err = self.0.fail(StrictJsonErrorKind::DuplicateKey, format!("key `{key}` appears twice"));
                     self.0.unwind.borrow_mut().push(key);
-                    return Err(e);
+                    return Err(err);
                 }
+                Entry::Vacant(slot) => match map.next_value_seed(self) {
+                    Ok(v) => {
+                        slot.insert(v);
+                    }
+                    Err(e) => {
+                        self.0.unwind.borrow_mut().push(slot.key().clone());
+                        return Err(e);
+                    }
+                },
             }
         }
         Ok(Value::Object(out))
@@ -190,7 +200,7 @@ pub(crate) fn escape_segment(seg: &str) -> String {
 /// ```
 pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
     let text = prelude(bytes, max)?;
-    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let ctx = Ctx::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     result.map_err(|e| ctx.error(&e))
@@ -203,13 +213,13 @@ pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> 
 /// As [`parse_strict`].
 pub fn check_strict(bytes: &[u8], max: usize) -> Result<(), StrictJsonError> {
     let text = prelude(bytes, max)?;
-    let ctx = Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) };
+    let ctx = Ctx::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Check(&ctx).deserialize(&mut de).and_then(|()| de.end());
     result.map_err(|e| ctx.error(&e))
 }
 
-fn prelude(bytes: &[u8], max: usize) -> Result<&str, StrictJsonError> {
+pub(crate) fn prelude(bytes: &[u8], max: usize) -> Result<&str, StrictJsonError> {
     if bytes.len() > max {
         return Err(StrictJsonError::whole(
             StrictJsonErrorKind::TooLarge,
@@ -243,7 +253,8 @@ impl<'de> DeserializeSeed<'de> for Check<'_> {
     }
 }
 
-struct Key;
+/// Reads a member name, borrowed from the text when it has no escapes.
+pub(crate) struct Key;
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Cow<'de, str>;
@@ -409,68 +420,171 @@ pub fn jcs(value: &Value) -> Vec<u8> {
     if write_jcs(value, &mut out) { out } else { serde_json_canonicalizer::to_vec(value).unwrap_or_default() }
 }
 
+/// Where JCS bytes go: a buffer, or straight into a hash.
+pub(crate) trait JcsOut {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+    /// Appends one byte.
+    fn byte(&mut self, b: u8);
+}
+
+impl JcsOut for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+/// Hashes JCS bytes as they are written, through a small buffer, so no copy of the whole form is made.
+struct HashOut {
+    hasher: Sha256,
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl HashOut {
+    fn new() -> Self {
+        HashOut { hasher: Sha256::new(), buf: [0; 512], len: 0 }
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+
+    fn finish(mut self) -> String {
+        self.flush();
+        tagged_hex(&self.hasher.finalize())
+    }
+}
+
+impl JcsOut for HashOut {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush();
+            if bytes.len() > self.buf.len() {
+                self.hasher.update(bytes);
+                return;
+            }
+        }
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+    fn byte(&mut self, b: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+}
+
 /// Appends the JCS form of an integer-only value to `out`; `false` (with `out` in an unspecified state) when the
 /// value holds a number that is not a safe integer.
-pub(crate) fn write_jcs(value: &Value, out: &mut Vec<u8>) -> bool {
+pub(crate) fn write_jcs<O: JcsOut>(value: &Value, out: &mut O) -> bool {
     match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Null => out.put(b"null"),
+        Value::Bool(true) => out.put(b"true"),
+        Value::Bool(false) => out.put(b"false"),
         Value::Number(n) => {
             if let Some(u) = n.as_u64().filter(|u| *u <= MAX_SAFE_INTEGER) {
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_u64(u, out);
             } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER) {
-                out.extend_from_slice(i.to_string().as_bytes());
+                out.byte(b'-');
+                write_u64(i.unsigned_abs(), out);
             } else {
                 return false;
             }
         }
         Value::String(s) => write_jcs_str(s, out),
         Value::Array(items) => {
-            out.push(b'[');
+            out.byte(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.byte(b',');
                 }
                 if !write_jcs(item, out) {
                     return false;
                 }
             }
-            out.push(b']');
+            out.byte(b']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up; sort only then.
-            if members.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) || !map_is_sorted(&members) {
+            // UTF-8 byte order equals UTF-16 order unless a key holds characters from U+E000 up (lead byte 0xEE
+            // or above); members are sorted only then, or when the map does not iterate in byte order.
+            let mut previous: Option<&str> = None;
+            let in_order = map.keys().all(|k| {
+                let ok = !k.bytes().any(|b| b >= 0xee) && previous.is_none_or(|p| p.as_bytes() < k.as_bytes());
+                previous = Some(k);
+                ok
+            });
+            out.byte(b'{');
+            if in_order {
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if !write_member(i, k, v, out) {
+                        return false;
+                    }
+                }
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
                 members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            }
-            out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_jcs_str(k, out);
-                out.push(b':');
-                if !write_jcs(v, out) {
-                    return false;
+                for (i, (k, v)) in members.into_iter().enumerate() {
+                    if !write_member(i, k, v, out) {
+                        return false;
+                    }
                 }
             }
-            out.push(b'}');
+            out.byte(b'}');
         }
     }
     true
 }
 
-fn map_is_sorted(members: &[(&String, &Value)]) -> bool {
-    members.windows(2).all(|w| matches!(w, [a, b] if a.0.as_bytes() < b.0.as_bytes()))
+/// Writes the `i`-th member of an object (`,` before all but the first).
+fn write_member<O: JcsOut>(i: usize, key: &str, value: &Value, out: &mut O) -> bool {
+    if i > 0 {
+        out.byte(b',');
+    }
+    write_jcs_str(key, out);
+    out.byte(b':');
+    write_jcs(value, out)
+}
+
+/// Appends the decimal digits of `n` (its JCS form when it is a safe integer).
+pub(crate) fn write_u64<O: JcsOut>(mut n: u64, out: &mut O) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    out.put(digits.get(start..).unwrap_or_default());
 }
 
 /// Appends a JSON string in JCS form: `"`, `\\` and control characters escaped (short forms for \b \t \n \f
 /// \r, else `\u00xx` in lowercase hex), everything else as UTF-8.
-pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_jcs_str<O: JcsOut>(s: &str, out: &mut O) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
+    out.byte(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: copy them whole.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.put(bytes);
+        out.byte(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -484,31 +598,38 @@ pub(crate) fn write_jcs_str(s: &str, out: &mut Vec<u8>) {
             0x00..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.put(bytes.get(start..i).unwrap_or_default());
         if esc.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
+            out.put(b"\\u00");
+            out.byte(HEX[usize::from(b >> 4)]);
+            out.byte(HEX[usize::from(b & 0xf)]);
         } else {
-            out.extend_from_slice(esc);
+            out.put(esc);
         }
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
+    out.put(bytes.get(start..).unwrap_or_default());
+    out.byte(b'"');
 }
 
 /// `"sha256:"` followed by the lowercase hex SHA-256 of `bytes`.
 pub fn sha256_tagged(bytes: &[u8]) -> String {
+    tagged_hex(&Sha256::digest(bytes))
+}
+
+/// `"sha256:"` followed by the lowercase hex of a SHA-256 output.
+pub(crate) fn tagged_hex(digest: &[u8]) -> String {
     let mut out = String::with_capacity(DIGEST_PREFIX.len() + 64);
     out.push_str(DIGEST_PREFIX);
-    out.push_str(&hex(&Sha256::digest(bytes)));
+    out.push_str(&hex(digest));
     out
 }
 
 /// The tagged SHA-256 digest of the JCS form of a value: `"sha256:" + hex(SHA-256(JCS(value)))`.
 pub fn digest_value(value: &Value) -> String {
-    sha256_tagged(&jcs(value))
+    // Hashed while written; a value with a float or a large integer takes the general canonicaliser.
+    let mut out = HashOut::new();
+    if write_jcs(value, &mut out) { out.finish() } else { sha256_tagged(&jcs(value)) }
 }
 
 /// Lowercase hex of bytes.

@@ -90,6 +90,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub(crate) const ALL: [Role; 4] = [Role::Sender, Role::Carrier, Role::SuccessiveCarrier, Role::Consignee];
+
     /// The wire name.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -130,6 +132,17 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    pub(crate) const ALL: [EventKind; 8] = [
+        EventKind::Issued,
+        EventKind::Cancelled,
+        EventKind::TakenOver,
+        EventKind::ReservationsAccepted,
+        EventKind::Amended,
+        EventKind::HandedOver,
+        EventKind::Delivered,
+        EventKind::DeliveryRefused,
+    ];
+
     /// The wire name.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -456,6 +469,10 @@ impl Document {
     /// # Errors
     /// [`ParseError`] naming the problem and where.
     pub fn from_slice(bytes: &[u8]) -> Result<Document, ParseError> {
+        let text = canonical::prelude(bytes, MAX_DOCUMENT_BYTES)?;
+        if let Some(doc) = one_pass::document(text) {
+            return Ok(doc);
+        }
         let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
         Self::from_value(value)
     }
@@ -561,6 +578,10 @@ impl Event {
     /// # Errors
     /// [`ParseError`] naming the problem and where.
     pub fn from_slice(bytes: &[u8]) -> Result<Event, ParseError> {
+        let text = canonical::prelude(bytes, MAX_DOCUMENT_BYTES)?;
+        if let Some(ev) = one_pass::event(text) {
+            return Ok(ev);
+        }
         let value = canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?;
         Event::from_value(value, String::new())
     }
@@ -597,7 +618,7 @@ impl Event {
 
     /// The bytes the signature covers: `"ecmr-event/1\n"` ‖ JCS(event without `signature`).
     pub fn signing_input(&self) -> Vec<u8> {
-        self.canonical(false, EVENT_SIGNATURE_PREFIX).unwrap_or_else(|| {
+        self.canonical(false, EVENT_SIGNATURE_PREFIX).map(|(bytes, _)| bytes).unwrap_or_else(|| {
             let mut value = self.to_value();
             signing_input_of(&mut value)
         })
@@ -606,14 +627,37 @@ impl Event {
     /// `"sha256:" + hex(SHA-256(JCS(event)))`, signature included: the next event's `prev`.
     pub fn digest(&self) -> String {
         match self.canonical(true, b"") {
-            Some(bytes) => canonical::sha256_tagged(&bytes),
+            Some((bytes, _)) => canonical::sha256_tagged(&bytes),
             None => canonical::digest_value(&self.to_value()),
         }
     }
 
+    /// The signing input and the digest together, canonicalising the event once: the JCS form with the
+    /// signature differs from the one without only by the `signature` member, which sorts between `seq` and
+    /// `signer`, so the digest hashes the signing input's JCS part with that member spliced in.
+    pub(crate) fn signing_input_and_digest(&self) -> (Vec<u8>, String) {
+        use sha2::{Digest as _, Sha256};
+        let Some((input, split)) = self.canonical(false, EVENT_SIGNATURE_PREFIX) else {
+            return (self.signing_input(), self.digest());
+        };
+        let (Some(head), Some(tail)) = (input.get(EVENT_SIGNATURE_PREFIX.len()..split), input.get(split..)) else {
+            return (self.signing_input(), self.digest());
+        };
+        let mut member = Vec::with_capacity(16 + self.signature.len());
+        member.extend_from_slice(b",\"signature\":");
+        canonical::write_jcs_str(&self.signature, &mut member);
+        let mut hasher = Sha256::new();
+        hasher.update(head);
+        hasher.update(&member);
+        hasher.update(tail);
+        let digest = canonical::tagged_hex(&hasher.finalize());
+        (input, digest)
+    }
+
     /// `prefix` ‖ JCS(event), written field by field in JCS member order without building a JSON value; `None`
     /// when `seq` or a number in `data` is outside the safe-integer range (callers then take the general path).
-    fn canonical(&self, with_signature: bool, prefix: &[u8]) -> Option<Vec<u8>> {
+    /// With the bytes comes the offset where the `signature` member goes (after `seq`, before `signer`).
+    fn canonical(&self, with_signature: bool, prefix: &[u8]) -> Option<(Vec<u8>, usize)> {
         use canonical::{write_jcs, write_jcs_str};
         if self.seq > canonical::MAX_SAFE_INTEGER {
             return None;
@@ -640,7 +684,8 @@ impl Event {
         out.extend_from_slice(b",\"role\":");
         write_jcs_str(self.role.as_str(), &mut out);
         out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(self.seq.to_string().as_bytes());
+        canonical::write_u64(self.seq, &mut out);
+        let split = out.len();
         if with_signature {
             out.extend_from_slice(b",\"signature\":");
             write_jcs_str(&self.signature, &mut out);
@@ -650,7 +695,7 @@ impl Event {
         out.extend_from_slice(b",\"public_key\":");
         write_jcs_str(&self.signer.public_key, &mut out);
         out.extend_from_slice(b"}}");
-        Some(out)
+        Some((out, split))
     }
 }
 
@@ -664,4 +709,299 @@ pub(crate) fn signing_input_of(value: &mut Value) -> Vec<u8> {
     let mut out = EVENT_SIGNATURE_PREFIX.to_vec();
     out.extend_from_slice(&canonical::jcs(value));
     out
+}
+
+/// One-pass reading of a document: the typed parts are read straight from the text, `note` and `data` with the
+/// strict value reader of [`canonical::parse_strict`]. It accepts a subset of what the two-step path
+/// (`parse_strict`, then `from_value`) accepts and gives the same document; anything it refuses goes to the
+/// two-step path, which decides, and explains an error with its pointer. Tracking pointers and building a value
+/// of the whole text is paid only then.
+mod one_pass {
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    use super::{Document, Event, EventKind, FORMAT, Role, SignerInfo};
+    use crate::canonical::{Ctx, Key, MAX_SAFE_INTEGER, Seed};
+
+    /// The document in `text`, or `None` when the two-step path must decide.
+    pub(super) fn document(text: &str) -> Option<Document> {
+        let ctx = Ctx::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let doc = DocumentSeed(&ctx).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(doc)
+    }
+
+    /// The event in `text`, or `None` when the two-step path must decide.
+    pub(super) fn event(text: &str) -> Option<Event> {
+        let ctx = Ctx::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let ev = EventSeed(&ctx).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(ev)
+    }
+
+    fn refuse<E: serde::de::Error>() -> E {
+        E::custom("left to the two-step reader")
+    }
+
+    /// Stores a member seen for the first time; a repeated member is refused.
+    fn once<T, E: serde::de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
+        if slot.is_some() {
+            return Err(refuse());
+        }
+        *slot = Some(value);
+        Ok(())
+    }
+
+    struct DocumentSeed<'c>(&'c Ctx);
+
+    impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+        type Value = Document;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for DocumentSeed<'_> {
+        type Value = Document;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a signed document")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+            let (mut format, mut id, mut note, mut events) = (None, None, None, None);
+            while let Some(key) = map.next_key_seed(Key)? {
+                match &*key {
+                    "format" => {
+                        let f = map.next_value::<String>()?;
+                        if f != FORMAT {
+                            return Err(refuse());
+                        }
+                        once(&mut format, f)?;
+                    }
+                    "id" => once(&mut id, map.next_value::<String>()?)?,
+                    "note" => once(&mut note, map.next_value_seed(Seed(self.0))?)?,
+                    "events" => once(&mut events, map.next_value_seed(EventsSeed(self.0))?)?,
+                    _ => return Err(refuse()),
+                }
+            }
+            match (format, id, note, events) {
+                (Some(format), Some(id), Some(note), Some(events)) => Ok(Document { format, id, note, events }),
+                _ => Err(refuse()),
+            }
+        }
+    }
+
+    struct EventsSeed<'c>(&'c Ctx);
+
+    impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
+        type Value = Vec<Event>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Event>, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for EventsSeed<'_> {
+        type Value = Vec<Event>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a sequence of events")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Event>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(ev) = seq.next_element_seed(EventSeed(self.0))? {
+                out.push(ev);
+            }
+            Ok(out)
+        }
+    }
+
+    struct EventSeed<'c>(&'c Ctx);
+
+    impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+        type Value = Event;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    /// A member whose value is one of a fixed set of names, written as a plain string.
+    struct Name;
+
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = std::borrow::Cow<'de, str>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            Key.deserialize(d)
+        }
+    }
+
+    fn kind_of<E: serde::de::Error>(name: &str) -> Result<EventKind, E> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == name).ok_or_else(refuse)
+    }
+
+    fn role_of<E: serde::de::Error>(name: &str) -> Result<Role, E> {
+        Role::ALL.iter().copied().find(|r| r.as_str() == name).ok_or_else(refuse)
+    }
+
+    impl<'de> Visitor<'de> for EventSeed<'_> {
+        type Value = Event;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an event")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+            let (mut seq, mut kind, mut document_id, mut at, mut prev) = (None, None, None, None, None);
+            let (mut note_digest, mut role, mut data, mut signer, mut signature) = (None, None, None, None, None);
+            while let Some(key) = map.next_key_seed(Key)? {
+                match &*key {
+                    "seq" => {
+                        let n = map.next_value::<u64>()?;
+                        if n > MAX_SAFE_INTEGER {
+                            return Err(refuse());
+                        }
+                        once(&mut seq, n)?;
+                    }
+                    "kind" => once(&mut kind, kind_of(&map.next_value_seed(Name)?)?)?,
+                    "document_id" => once(&mut document_id, map.next_value::<String>()?)?,
+                    "at" => once(&mut at, map.next_value::<String>()?)?,
+                    "prev" => once(&mut prev, map.next_value::<Option<String>>()?)?,
+                    "note_digest" => once(&mut note_digest, map.next_value::<String>()?)?,
+                    "role" => once(&mut role, role_of(&map.next_value_seed(Name)?)?)?,
+                    "data" => once(&mut data, map.next_value_seed(Seed(self.0))?)?,
+                    "signer" => once(&mut signer, map.next_value_seed(SignerSeed)?)?,
+                    "signature" => once(&mut signature, map.next_value::<String>()?)?,
+                    _ => return Err(refuse()),
+                }
+            }
+            match (seq, kind, document_id, at, prev, note_digest, role, data, signer, signature) {
+                (
+                    Some(seq),
+                    Some(kind),
+                    Some(document_id),
+                    Some(at),
+                    Some(prev),
+                    Some(note_digest),
+                    Some(role),
+                    Some(data),
+                    Some(signer),
+                    Some(signature),
+                ) => Ok(Event { seq, kind, document_id, at, prev, note_digest, role, data, signer, signature }),
+                _ => Err(refuse()),
+            }
+        }
+    }
+
+    struct SignerSeed;
+
+    impl<'de> DeserializeSeed<'de> for SignerSeed {
+        type Value = SignerInfo;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<SignerInfo, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for SignerSeed {
+        type Value = SignerInfo;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a signer block")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SignerInfo, A::Error> {
+            let (mut alg, mut public_key) = (None, None);
+            while let Some(key) = map.next_key_seed(Key)? {
+                match &*key {
+                    "alg" => once(&mut alg, map.next_value::<String>()?)?,
+                    "public_key" => once(&mut public_key, map.next_value::<String>()?)?,
+                    _ => return Err(refuse()),
+                }
+            }
+            match (alg, public_key) {
+                (Some(alg), Some(public_key)) => Ok(SignerInfo { alg, public_key }),
+                _ => Err(refuse()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::FileKey;
+
+    fn signed() -> Vec<u8> {
+        let note: Value =
+            serde_json::from_str(include_str!("../../../examples/domestic-pallets.json")).expect("example note");
+        let at = "2026-11-27T15:00:00Z".parse().expect("time");
+        let key = FileKey::from_seed(&[7; 32]);
+        let doc = crate::sign::issue_value(uuid::Uuid::from_u128(9), note, at, &key).expect("issue");
+        let doc = doc
+            .amend(serde_json::json!({"payment_instructions": "Carriage \"forward\"\n"}), "Customer", at, &key)
+            .expect("amend");
+        doc.into_bytes()
+    }
+
+    fn two_step(bytes: &[u8]) -> Result<Document, ParseError> {
+        Document::from_value(canonical::parse_strict(bytes, MAX_DOCUMENT_BYTES)?)
+    }
+
+    fn text(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).expect("UTF-8")
+    }
+
+    #[test]
+    fn one_pass_reads_the_same_document_as_two_steps() {
+        let bytes = signed();
+        let fast = one_pass::document(text(&bytes)).expect("one pass reads a well-formed document");
+        assert_eq!(fast, two_step(&bytes).expect("two steps read it too"));
+        assert_eq!(fast.events.len(), 2);
+        // Whitespace and member order do not matter to either.
+        let pretty =
+            serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(&bytes).expect("json")).expect("pretty");
+        assert_eq!(one_pass::document(text(&pretty)), Some(fast.clone()));
+        let event = serde_json::to_vec(&fast.events[1]).expect("event");
+        assert_eq!(one_pass::event(text(&event)).as_ref(), Some(&fast.events[1]));
+        assert_eq!(Event::from_slice(&event).as_ref(), Ok(&fast.events[1]));
+    }
+
+    #[test]
+    fn what_one_pass_refuses_gets_the_two_step_answer() {
+        let good = String::from_utf8(signed()).expect("UTF-8");
+        let cases = [
+            good.replacen("{\"format\"", "{\"format\":\"ecmr-document/1\",\"format\"", 1),
+            good.replacen("\"id\"", "\"extra\":1,\"id\"", 1),
+            good.replacen("\"ecmr-document/1\"", "\"ecmr-document/2\"", 1),
+            good.replacen("\"seq\":0", "\"seq\":0.0", 1),
+            good.replacen("\"seq\":0", "\"seq\":9007199254740992", 1),
+            good.replacen("\"seq\":0", "\"seq\":-1", 1),
+            good.replacen("\"prev\":null,", "", 1),
+            good.replacen("\"role\":\"sender\"", "\"role\":\"Sender\"", 1),
+            good.replacen("\"alg\":\"Ed25519\"", "\"alg\":\"Ed25519\",\"alg\":\"Ed25519\"", 1),
+            good.replacen("\"data\":{}", "\"data\":{\"a\":1,\"a\":1}", 1),
+            good.replacen("\"number\"", "\"weight\":1.5,\"number\"", 1),
+            format!("{good} x"),
+        ];
+        for case in &cases {
+            assert_ne!(case, &good, "the case changes the document");
+            assert_eq!(one_pass::document(case), None, "{case}");
+            assert_eq!(Document::from_slice(case.as_bytes()), two_step(case.as_bytes()), "{case}");
+            assert!(Document::from_slice(case.as_bytes()).is_err(), "{case}");
+        }
+        // serde's map spelling of an enum value is left to the two-step reader, whatever it decides.
+        let kind_map = good.replacen("\"kind\":\"issued\"", "\"kind\":{\"issued\":null}", 1);
+        assert_ne!(kind_map, good);
+        assert_eq!(one_pass::document(&kind_map), None);
+        assert_eq!(Document::from_slice(kind_map.as_bytes()), two_step(kind_map.as_bytes()));
+        // An escaped member name is the same name; both readers accept it.
+        let escaped = good.replacen("\"note\"", "\"no\\u0074e\"", 1);
+        assert_eq!(Document::from_slice(escaped.as_bytes()), two_step(good.as_bytes()));
+    }
+
+    #[test]
+    fn one_canonicalisation_gives_both_signing_input_and_digest() {
+        let doc = Document::from_slice(&signed()).expect("document");
+        for ev in &doc.events {
+            assert_eq!(ev.signing_input_and_digest(), (ev.signing_input(), ev.digest()));
+            let mut value = ev.to_value();
+            assert_eq!(ev.digest(), canonical::digest_value(&value));
+            assert_eq!(ev.signing_input(), signing_input_of(&mut value));
+        }
+    }
 }

@@ -77,6 +77,7 @@
 //!   roles is allowed (own-account transport).
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Display;
 use std::sync::OnceLock;
 
 use rust_decimal::Decimal as Dec;
@@ -272,31 +273,51 @@ fn upper_alnum(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// A JSON pointer written out only when a finding needs it: `0` followed by `1`.
+#[derive(Clone, Copy)]
+struct At<P, T>(P, T);
+
+impl<P: Display, T: Display> Display for At<P, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
+}
+
+/// An array index as a pointer segment: `/i`.
+#[derive(Clone, Copy)]
+struct Index(usize);
+
+impl Display for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}", self.0)
+    }
+}
+
 struct Checker<'a> {
     note: &'a ConsignmentNote,
     out: Vec<Finding>,
 }
 
 impl Checker<'_> {
-    fn push(&mut self, severity: Severity, path: &str, code: &str, message: String) {
-        self.out.push(Finding { severity, path: path.to_owned(), code: code.to_owned(), message });
+    fn push<P: Display + Copy>(&mut self, severity: Severity, path: P, code: &str, message: String) {
+        self.out.push(Finding { severity, path: path.to_string(), code: code.to_owned(), message });
     }
 
-    fn error(&mut self, path: &str, code: &str, message: String) {
+    fn error<P: Display + Copy>(&mut self, path: P, code: &str, message: String) {
         self.push(Severity::Error, path, code, message);
     }
 
-    fn warn(&mut self, path: &str, code: &str, message: String) {
+    fn warn<P: Display + Copy>(&mut self, path: P, code: &str, message: String) {
         self.push(Severity::Warning, path, code, message);
     }
 
-    fn required(&mut self, path: &str, what: &str, value: &str) {
+    fn required<P: Display + Copy, W: Display + Copy>(&mut self, path: P, what: W, value: &str) {
         if blank(value) {
             self.error(path, "required.empty", format!("{what} is required but is empty ({value:?})"));
         }
     }
 
-    fn optional_text(&mut self, path: &str, what: &str, value: Option<&str>) {
+    fn optional_text<P: Display + Copy, W: Display + Copy>(&mut self, path: P, what: W, value: Option<&str>) {
         if let Some(v) = value
             && blank(v)
         {
@@ -304,13 +325,13 @@ impl Checker<'_> {
         }
     }
 
-    fn texts(&mut self, path: &str, what: &str, values: &[String]) {
+    fn texts<P: Display + Copy, W: Display + Copy>(&mut self, path: P, what: W, values: &[String]) {
         for (i, v) in values.iter().enumerate() {
-            self.optional_text(&format!("{path}/{i}"), what, Some(v));
+            self.optional_text(format_args!("{path}/{i}"), what, Some(v));
         }
     }
 
-    fn equipment_category(&mut self, path: &str, code: Option<&str>) {
+    fn equipment_category<P: Display + Copy>(&mut self, path: P, code: Option<&str>) {
         let Some(code) = code else { return };
         if blank(code) {
             self.optional_text(path, "the equipment category", Some(code));
@@ -323,7 +344,7 @@ impl Checker<'_> {
         }
     }
 
-    fn country(&mut self, path: &str, code: &CountryCode) {
+    fn country<P: Display + Copy>(&mut self, path: P, code: &CountryCode) {
         if !code.is_well_formed() {
             self.error(
                 path,
@@ -339,32 +360,32 @@ impl Checker<'_> {
         }
     }
 
-    fn money(&mut self, path: &str, what: &str, money: &Money, must_be_positive: bool) {
+    fn money<P: Display + Copy, W: Display + Copy>(&mut self, path: P, what: W, money: &Money, must_be_positive: bool) {
         let amount = &money.amount;
         if must_be_positive && !amount.is_positive() {
             self.error(
-                &format!("{path}/amount"),
+                format_args!("{path}/amount"),
                 "money.not_positive",
                 format!("{what} must be above zero, not {amount}"),
             );
         }
         let cur = money.currency.as_str();
-        let cpath = format!("{path}/currency");
+        let cpath = At(path, "/currency");
         if !money.currency.is_well_formed() {
             self.error(
-                &cpath,
+                cpath,
                 "currency.format",
                 format!("currency code {cur:?} is not three upper-case letters (ISO 4217)"),
             );
         } else {
             match currencies().get(cur) {
                 None => self.error(
-                    &cpath,
+                    cpath,
                     "currency.unknown",
                     format!("currency code {cur:?} is not an active ISO 4217 code"),
                 ),
                 Some(Some(minor)) if amount.scale() > *minor => self.warn(
-                    &format!("{path}/amount"),
+                    format_args!("{path}/amount"),
                     "money.precision",
                     format!("{what} {amount} {cur} has {} fraction digits; {cur} has {minor}", amount.scale()),
                 ),
@@ -373,7 +394,7 @@ impl Checker<'_> {
         }
     }
 
-    fn measure(&mut self, path: &str, what: &str, value: &Decimal) {
+    fn measure<P: Display + Copy, W: Display + Copy>(&mut self, path: P, what: W, value: &Decimal) {
         if !value.is_positive() {
             self.error(path, "number.not_positive", format!("{what} must be above zero, not {value}"));
         }
@@ -417,7 +438,7 @@ impl Checker<'_> {
         self.party("/consignee", "consignee", &n.consignee);
         self.party("/carrier", "carrier", &n.carrier);
         for (i, p) in n.successive_carriers.iter().enumerate() {
-            self.party(&format!("/successive_carriers/{i}"), "successive carrier", p);
+            self.party(format_args!("/successive_carriers/{i}"), "successive carrier", p);
         }
 
         self.location("/taking_over/location", &n.taking_over.location);
@@ -455,22 +476,26 @@ impl Checker<'_> {
             self.error("/goods", "goods.none", "the note has no goods line; at least one is required".to_owned());
         }
         for (i, g) in n.goods.iter().enumerate() {
-            self.goods(&format!("/goods/{i}"), g);
+            self.goods(format_args!("/goods/{i}"), g);
         }
 
         for (i, ch) in n.charges.iter().enumerate() {
-            let path = format!("/charges/{i}");
+            let path = At("/charges", Index(i));
             if ch.kind == ChargeKind::Other && ch.description.as_deref().is_none_or(blank) {
                 self.error(
-                    &format!("{path}/description"),
+                    format_args!("{path}/description"),
                     "charge.description.missing",
                     "a charge of kind `other` needs a description saying what it is for".to_owned(),
                 );
             } else {
-                self.optional_text(&format!("{path}/description"), "the charge description", ch.description.as_deref());
+                self.optional_text(
+                    format_args!("{path}/description"),
+                    "the charge description",
+                    ch.description.as_deref(),
+                );
             }
             let positive = ch.kind != ChargeKind::Deductions;
-            self.money(&format!("{path}/amount"), "the charge", &ch.amount, positive);
+            self.money(format_args!("{path}/amount"), "the charge", &ch.amount, positive);
         }
         self.optional_text("/payment_instructions", "the payment instructions", n.payment_instructions.as_deref());
         self.texts("/sender_instructions/customs", "a customs instruction", &n.sender_instructions.customs);
@@ -490,10 +515,10 @@ impl Checker<'_> {
             n.insurance_instructions.as_deref(),
         );
         for (i, d) in n.documents.iter().enumerate() {
-            let path = format!("/documents/{i}");
-            self.required(&format!("{path}/name"), "the document's name", &d.name);
-            self.optional_text(&format!("{path}/type_code"), "the document type code", d.type_code.as_deref());
-            self.optional_text(&format!("{path}/reference"), "the document reference", d.reference.as_deref());
+            let path = At("/documents", Index(i));
+            self.required(format_args!("{path}/name"), "the document's name", &d.name);
+            self.optional_text(format_args!("{path}/type_code"), "the document type code", d.type_code.as_deref());
+            self.optional_text(format_args!("{path}/reference"), "the document reference", d.reference.as_deref());
         }
         self.texts("/special_agreements", "a special agreement", &n.special_agreements);
         self.texts("/other_particulars", "an other particular", &n.other_particulars);
@@ -513,75 +538,79 @@ impl Checker<'_> {
 
         self.transport();
         for (i, r) in n.references.iter().enumerate() {
-            self.required(&format!("/references/{i}/value"), "the reference", &r.value);
+            self.required(format_args!("/references/{i}/value"), "the reference", &r.value);
         }
     }
 
-    fn party(&mut self, path: &str, role: &str, p: &Party) {
-        self.required(&format!("{path}/name"), &format!("the {role}'s name"), &p.name);
-        self.address(&format!("{path}/address"), &p.address);
+    fn party<P: Display + Copy>(&mut self, path: P, role: &str, p: &Party) {
+        self.required(format_args!("{path}/name"), format_args!("the {role}'s name"), &p.name);
+        self.address(format_args!("{path}/address"), &p.address);
         for (i, id) in p.identifiers.iter().enumerate() {
-            self.required(&format!("{path}/identifiers/{i}/value"), &format!("the {role}'s identifier"), &id.value);
+            self.required(
+                format_args!("{path}/identifiers/{i}/value"),
+                format_args!("the {role}'s identifier"),
+                &id.value,
+            );
         }
         if let Some(c) = &p.contact {
-            self.contact(&format!("{path}/contact"), c);
+            self.contact(format_args!("{path}/contact"), c);
         }
         let mut seen = HashSet::new();
         for (i, key) in p.public_keys.iter().enumerate() {
-            let kpath = format!("{path}/public_keys/{i}");
+            let kpath = At(At(path, "/public_keys"), Index(i));
             if !is_public_key_well_formed(key) {
                 self.error(
-                    &kpath,
+                    kpath,
                     "public_key.format",
                     format!("public key {key:?} is not an Ed25519 key in base64url without padding (43 characters, 32 bytes)"),
                 );
             } else if !seen.insert(key.as_str()) {
-                self.warn(&kpath, "public_key.duplicate", format!("public key {key:?} is pinned twice for the {role}"));
+                self.warn(kpath, "public_key.duplicate", format!("public key {key:?} is pinned twice for the {role}"));
             }
         }
     }
 
-    fn contact(&mut self, path: &str, c: &Contact) {
-        self.optional_text(&format!("{path}/name"), "the contact name", c.name.as_deref());
-        self.optional_text(&format!("{path}/phone"), "the phone number", c.phone.as_deref());
+    fn contact<P: Display + Copy>(&mut self, path: P, c: &Contact) {
+        self.optional_text(format_args!("{path}/name"), "the contact name", c.name.as_deref());
+        self.optional_text(format_args!("{path}/phone"), "the phone number", c.phone.as_deref());
         if let Some(email) = &c.email
             && !email_ok(email)
         {
             self.warn(
-                &format!("{path}/email"),
+                format_args!("{path}/email"),
                 "email.format",
                 format!("{email:?} does not look like an e-mail address (local@domain.tld)"),
             );
         }
     }
 
-    fn address(&mut self, path: &str, a: &Address) {
-        self.optional_text(&format!("{path}/street"), "the street", a.street.as_deref());
-        self.optional_text(&format!("{path}/postcode"), "the postcode", a.postcode.as_deref());
-        self.required(&format!("{path}/city"), "the city", &a.city);
-        self.optional_text(&format!("{path}/subdivision"), "the subdivision", a.subdivision.as_deref());
-        self.country(&format!("{path}/country"), &a.country);
+    fn address<P: Display + Copy>(&mut self, path: P, a: &Address) {
+        self.optional_text(format_args!("{path}/street"), "the street", a.street.as_deref());
+        self.optional_text(format_args!("{path}/postcode"), "the postcode", a.postcode.as_deref());
+        self.required(format_args!("{path}/city"), "the city", &a.city);
+        self.optional_text(format_args!("{path}/subdivision"), "the subdivision", a.subdivision.as_deref());
+        self.country(format_args!("{path}/country"), &a.country);
     }
 
-    fn location(&mut self, path: &str, l: &Location) {
-        self.optional_text(&format!("{path}/name"), "the site name", l.name.as_deref());
-        self.address(&format!("{path}/address"), &l.address);
+    fn location<P: Display + Copy>(&mut self, path: P, l: &Location) {
+        self.optional_text(format_args!("{path}/name"), "the site name", l.name.as_deref());
+        self.address(format_args!("{path}/address"), &l.address);
         if let Some(code) = &l.unlocode {
-            self.unlocode(&format!("{path}/unlocode"), code, &l.address.country);
+            self.unlocode(format_args!("{path}/unlocode"), code, &l.address.country);
         }
         if let Some(c) = &l.coordinates {
             let lat = c.latitude.value();
             let lon = c.longitude.value();
             if lat.abs() > Dec::from(90) {
                 self.error(
-                    &format!("{path}/coordinates/latitude"),
+                    format_args!("{path}/coordinates/latitude"),
                     "coordinates.range",
                     format!("latitude {} is outside −90 to 90", c.latitude),
                 );
             }
             if lon.abs() > Dec::from(180) {
                 self.error(
-                    &format!("{path}/coordinates/longitude"),
+                    format_args!("{path}/coordinates/longitude"),
                     "coordinates.range",
                     format!("longitude {} is outside −180 to 180", c.longitude),
                 );
@@ -589,7 +618,7 @@ impl Checker<'_> {
         }
     }
 
-    fn unlocode(&mut self, path: &str, code: &UnLocode, address_country: &CountryCode) {
+    fn unlocode<P: Display + Copy>(&mut self, path: P, code: &UnLocode, address_country: &CountryCode) {
         let s = code.as_str();
         if !code.is_well_formed() {
             self.error(
@@ -615,7 +644,7 @@ impl Checker<'_> {
         }
     }
 
-    fn goods(&mut self, path: &str, g: &GoodsItem) {
+    fn goods<P: Display + Copy>(&mut self, path: P, g: &GoodsItem) {
         if g.gross_weight_kg.is_none() && g.quantity.is_none() {
             self.error(
                 path,
@@ -623,21 +652,25 @@ impl Checker<'_> {
                 format!("goods line {:?} has neither a gross weight nor a quantity (Art. 6.1 (h))", g.nature_of_goods),
             );
         }
-        self.optional_text(&format!("{path}/marks_and_numbers"), "marks and numbers", g.marks_and_numbers.as_deref());
+        self.optional_text(
+            format_args!("{path}/marks_and_numbers"),
+            "marks and numbers",
+            g.marks_and_numbers.as_deref(),
+        );
         if g.number_of_packages == Some(0) {
             self.error(
-                &format!("{path}/number_of_packages"),
+                format_args!("{path}/number_of_packages"),
                 "number.not_positive",
                 "the number of packages must be at least 1, not 0".to_owned(),
             );
         }
         if let Some(p) = &g.packing {
-            self.required(&format!("{path}/packing/method"), "the method of packing", &p.method);
+            self.required(format_args!("{path}/packing/method"), "the method of packing", &p.method);
             if let Some(code) = &p.code
                 && !(code.len() == 2 && upper_alnum(code))
             {
                 self.warn(
-                    &format!("{path}/packing/code"),
+                    format_args!("{path}/packing/code"),
                     "package_code.format",
                     format!(
                         "package code {code:?} is not a UN/ECE Rec. 21 code (2 upper-case letters or digits, e.g. PX)"
@@ -645,28 +678,28 @@ impl Checker<'_> {
                 );
             }
         }
-        self.required(&format!("{path}/nature_of_goods"), "the nature of the goods", &g.nature_of_goods);
+        self.required(format_args!("{path}/nature_of_goods"), "the nature of the goods", &g.nature_of_goods);
         if let Some(hs) = &g.statistical_number {
             let digits: String = hs.chars().filter(|c| *c != ' ' && *c != '.').collect();
             if !((4..=10).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())) {
                 self.warn(
-                    &format!("{path}/statistical_number"),
+                    format_args!("{path}/statistical_number"),
                     "hs_code.format",
                     format!("statistical number {hs:?} is not an HS/CN code of 4 to 10 digits"),
                 );
             }
         }
         if let Some(w) = &g.gross_weight_kg {
-            self.measure(&format!("{path}/gross_weight_kg"), "the gross weight in kg", w);
+            self.measure(format_args!("{path}/gross_weight_kg"), "the gross weight in kg", w);
         }
         if let Some(q) = &g.quantity {
-            self.measure(&format!("{path}/quantity/value"), "the quantity", &q.value);
-            let upath = format!("{path}/quantity/unit");
+            self.measure(format_args!("{path}/quantity/value"), "the quantity", &q.value);
+            let upath = At(path, "/quantity/unit");
             if blank(&q.unit) {
-                self.required(&upath, "the quantity's unit", &q.unit);
+                self.required(upath, "the quantity's unit", &q.unit);
             } else if !((2..=3).contains(&q.unit.len()) && upper_alnum(&q.unit)) {
                 self.warn(
-                    &upath,
+                    upath,
                     "unit.format",
                     format!(
                         "unit {:?} is not a UN/ECE Rec. 20 code (2–3 upper-case letters or digits, e.g. LTR)",
@@ -676,81 +709,81 @@ impl Checker<'_> {
             }
         }
         if let Some(v) = &g.volume_m3 {
-            self.measure(&format!("{path}/volume_m3"), "the volume in m³", v);
+            self.measure(format_args!("{path}/volume_m3"), "the volume in m³", v);
         }
         if let Some(dg) = &g.dangerous_goods {
-            self.dangerous_goods(&format!("{path}/dangerous_goods"), dg);
+            self.dangerous_goods(format_args!("{path}/dangerous_goods"), dg);
         }
     }
 
-    fn dangerous_goods(&mut self, path: &str, dg: &DangerousGoods) {
+    fn dangerous_goods<P: Display + Copy>(&mut self, path: P, dg: &DangerousGoods) {
         let un = &dg.un_number;
-        let upath = format!("{path}/un_number");
+        let upath = At(path, "/un_number");
         if !(un.len() == 4 && un.bytes().all(|b| b.is_ascii_digit())) {
-            self.error(&upath, "un_number.format", format!("UN number {un:?} is not four digits (e.g. 1203)"));
+            self.error(upath, "un_number.format", format!("UN number {un:?} is not four digits (e.g. 1203)"));
         } else if !matches!(un.parse::<u32>(), Ok(4..=3550)) {
-            self.error(&upath, "un_number.range", format!("UN number {un:?} is outside 0004–3550"));
+            self.error(upath, "un_number.range", format!("UN number {un:?} is outside 0004–3550"));
         }
 
         let psn = &dg.proper_shipping_name;
-        let ppath = format!("{path}/proper_shipping_name");
+        let ppath = At(path, "/proper_shipping_name");
         if blank(psn) {
-            self.required(&ppath, "the proper shipping name", psn);
+            self.required(ppath, "the proper shipping name", psn);
         } else if psn.chars().any(char::is_lowercase) {
             self.warn(
-                &ppath,
+                ppath,
                 "adr.proper_shipping_name.case",
                 format!("proper shipping name {psn:?} is not in upper case as in ADR Table A"),
             );
         }
-        self.optional_text(&format!("{path}/technical_name"), "the technical name", dg.technical_name.as_deref());
+        self.optional_text(format_args!("{path}/technical_name"), "the technical name", dg.technical_name.as_deref());
 
         let class = dg.class.as_str();
         let class_ok = is_adr_class(class);
         if !class_ok {
             self.error(
-                &format!("{path}/class"),
+                format_args!("{path}/class"),
                 "adr.class.unknown",
                 format!("{class:?} is not an ADR class (e.g. 3, 6.1, 1.1D, 2 or label 2.1)"),
             );
         }
         for (i, sub) in dg.subsidiary_risks.iter().enumerate() {
-            let spath = format!("{path}/subsidiary_risks/{i}");
+            let spath = At(At(path, "/subsidiary_risks"), Index(i));
             if !(is_adr_class(sub) || sub == "1") {
                 self.error(
-                    &spath,
+                    spath,
                     "adr.subsidiary_risk.unknown",
                     format!("subsidiary risk {sub:?} is not an ADR class"),
                 );
             } else if class_ok && class_family(sub) == class_family(class) {
                 self.error(
-                    &spath,
+                    spath,
                     "adr.subsidiary_risk.same_as_class",
                     format!("subsidiary risk {sub:?} repeats the primary class {class:?}"),
                 );
             }
         }
 
-        let gpath = format!("{path}/packing_group");
+        let gpath = At(path, "/packing_group");
         let family = if class.starts_with("2.") { "2" } else { class_family(class) };
         match (&dg.packing_group, family) {
             (None, "3" | "6.1" | "8") => self.error(
-                &gpath,
+                gpath,
                 "adr.packing_group.missing",
                 format!("class {class} needs a packing group (I, II or III)"),
             ),
             (None, "4.1" | "4.2" | "4.3" | "5.1" | "9") => self.warn(
-                &gpath,
+                gpath,
                 "adr.packing_group.expected",
                 format!("class {class} entries usually have a packing group; check ADR Table A column (4)"),
             ),
             (Some(pg), "1" | "2" | "7") => self.error(
-                &gpath,
+                gpath,
                 "adr.packing_group.not_applicable",
                 format!("class {class} has no packing groups, but packing group {} is given", pg.as_str()),
             ),
             (Some(pg), "5.2") => self.warn(
-                &gpath,
+                gpath,
                 "adr.packing_group.unexpected",
                 format!(
                     "class 5.2 (organic peroxides) has no packing groups, but packing group {} is given",
@@ -764,7 +797,7 @@ impl Checker<'_> {
             && !TUNNEL_CODES.contains(&t.as_str())
         {
             self.error(
-                &format!("{path}/tunnel_restriction_code"),
+                format_args!("{path}/tunnel_restriction_code"),
                 "adr.tunnel_code.unknown",
                 format!("tunnel restriction code {t:?} is not one of ADR 8.6.4 ({})", TUNNEL_CODES.join(", ")),
             );
@@ -789,21 +822,21 @@ impl Checker<'_> {
             }
         }
         for (i, v) in t.vehicles.iter().enumerate() {
-            let path = format!("/transport/vehicles/{i}");
-            self.required(&format!("{path}/registration"), "the vehicle registration", &v.registration);
-            self.country(&format!("{path}/country"), &v.country);
+            let path = At("/transport/vehicles", Index(i));
+            self.required(format_args!("{path}/registration"), "the vehicle registration", &v.registration);
+            self.country(format_args!("{path}/country"), &v.country);
         }
         for (i, e) in t.equipment.iter().enumerate() {
-            let path = format!("/transport/equipment/{i}");
-            self.required(&format!("{path}/id"), "the equipment identifier", &e.id);
+            let path = At("/transport/equipment", Index(i));
+            self.required(format_args!("{path}/id"), "the equipment identifier", &e.id);
             if let Some(c) = &e.country {
-                self.country(&format!("{path}/country"), c);
+                self.country(format_args!("{path}/country"), c);
             }
-            self.equipment_category(&format!("{path}/category_code"), e.category_code.as_deref());
+            self.equipment_category(format_args!("{path}/category_code"), e.category_code.as_deref());
             for (j, c) in e.carried.iter().enumerate() {
-                let cpath = format!("{path}/carried/{j}");
-                self.required(&format!("{cpath}/id"), "the carried equipment identifier", &c.id);
-                self.equipment_category(&format!("{cpath}/category_code"), c.category_code.as_deref());
+                let cpath = At(At(path, "/carried"), Index(j));
+                self.required(format_args!("{cpath}/id"), "the carried equipment identifier", &c.id);
+                self.equipment_category(format_args!("{cpath}/category_code"), c.category_code.as_deref());
             }
         }
     }

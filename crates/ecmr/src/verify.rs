@@ -479,8 +479,9 @@ struct Chain {
     note: Option<Value>,
     note_digest: String,
     open_reservations: BTreeSet<u64>,
-    /// Signer keys already decoded in this document (decoding a point costs about a fifth of a verification).
-    keys: Vec<(String, PublicKey)>,
+    /// Signer keys already decoded in this document, with their ids (decoding a point costs about a fifth of a
+    /// verification).
+    keys: Vec<(String, PublicKey, KeyId)>,
 }
 
 fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
@@ -532,17 +533,21 @@ fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
     false
 }
 
-/// Decodes a signer key, reusing one already decoded for this document.
-fn cached_key(keys: &mut Vec<(String, PublicKey)>, text: &str) -> Result<PublicKey, crate::keys::KeyError> {
-    if let Some((_, pk)) = keys.iter().find(|(t, _)| t == text) {
-        return Ok(*pk);
+/// Decodes a signer key and computes its id, reusing those of a key already decoded for this document.
+fn cached_key(
+    keys: &mut Vec<(String, PublicKey, KeyId)>,
+    text: &str,
+) -> Result<(PublicKey, KeyId), crate::keys::KeyError> {
+    if let Some((_, pk, id)) = keys.iter().find(|(t, _, _)| t == text) {
+        return Ok((*pk, *id));
     }
     let pk = PublicKey::from_b64url(text)?;
+    let id = pk.key_id();
     // A document has a handful of signers; a bounded cache keeps a document with thousands of keys linear.
     if keys.len() < 32 {
-        keys.push((text.to_owned(), pk));
+        keys.push((text.to_owned(), pk, id));
     }
-    Ok(pk)
+    Ok((pk, id))
 }
 
 fn consignee_has_disposal(note: &Value) -> bool {
@@ -599,7 +604,6 @@ impl Chain {
         let current = self.note.as_ref().unwrap_or(original);
         let mut failures = Vec::new();
         let mut fail = |kind: FailureKind| failures.push(Failure { seq: Some(index), kind });
-        let base = format!("/events/{index}");
 
         // Chain: seq, document id, prev.
         let mut chain_ok = true;
@@ -622,8 +626,7 @@ impl Chain {
         }
 
         // Signature.
-        let event_digest = ev.digest();
-        let message = ev.signing_input();
+        let (message, event_digest) = ev.signing_input_and_digest();
         let mut signature_ok = false;
         let mut key = None;
         if ev.signer.alg != ALG_ED25519 {
@@ -631,19 +634,20 @@ impl Chain {
         } else {
             match cached_key(&mut self.keys, &ev.signer.public_key) {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
-                Ok(pk) if pk.is_weak() => {
-                    key = Some(pk);
-                    fail(FailureKind::WeakKey);
-                }
-                Ok(pk) => {
-                    key = Some(pk);
-                    match decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok()) {
-                        None => fail(FailureKind::BadSignatureEncoding),
-                        Some(sig_bytes) => {
-                            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-                            if pk.verifying_key().verify_strict(&message, &sig).is_ok() {
-                                signature_ok = true;
-                            } else if !scalar_is_canonical(&sig_bytes)
+                Ok((pk, id)) => {
+                    key = Some((pk, id));
+                    let sig_bytes =
+                        decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok());
+                    let sig = sig_bytes.as_ref().map(ed25519_dalek::Signature::from_bytes);
+                    // `verify_strict` refuses weak keys itself, so a key is tested for weakness only to explain a
+                    // failure; a weak key is reported as such whatever the signature.
+                    match (sig_bytes, sig) {
+                        (_, Some(sig)) if pk.verifying_key().verify_strict(&message, &sig).is_ok() => {
+                            signature_ok = true;
+                        }
+                        _ if pk.is_weak() => fail(FailureKind::WeakKey),
+                        (Some(sig_bytes), Some(sig)) => {
+                            if !scalar_is_canonical(&sig_bytes)
                                 || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
                             {
                                 fail(FailureKind::NonCanonicalSignature);
@@ -651,6 +655,7 @@ impl Chain {
                                 fail(FailureKind::BadSignature);
                             }
                         }
+                        _ => fail(FailureKind::BadSignatureEncoding),
                     }
                 }
             }
@@ -661,7 +666,7 @@ impl Chain {
         if !ev.at.ends_with('Z') || chrono::DateTime::parse_from_rfc3339(&ev.at).is_err() {
             lifecycle_ok = false;
             fail(FailureKind::InvalidEventData {
-                pointer: format!("{base}/at"),
+                pointer: format!("/events/{index}/at"),
                 message: format!("`{}` is not an RFC 3339 UTC time ending in `Z`", ev.at),
             });
         }
@@ -669,7 +674,7 @@ impl Chain {
             Ok(d) => Some(d),
             Err((p, message)) => {
                 lifecycle_ok = false;
-                fail(FailureKind::InvalidEventData { pointer: format!("{base}/data{p}"), message });
+                fail(FailureKind::InvalidEventData { pointer: format!("/events/{index}/data{p}"), message });
                 None
             }
         };
@@ -726,7 +731,7 @@ impl Chain {
 
         // Pinned keys (the note before the event) and the trust store.
         let mut trust_result = Trust::NotVouched;
-        if let Some(pk) = &key {
+        if let Some((pk, key_id)) = &key {
             let pinned = pinned_keys(current, ev.role);
             if !pinned.is_empty() {
                 // Strict base64url gives each key one spelling, so comparing the texts compares the keys (and
@@ -735,7 +740,7 @@ impl Chain {
                 if hit {
                     trust_result = Trust::Pinned;
                 } else {
-                    fail(FailureKind::KeyNotPinned { key_id: pk.key_id(), role: ev.role });
+                    fail(FailureKind::KeyNotPinned { key_id: *key_id, role: ev.role });
                 }
             } else if let Some(t) = trust.and_then(|t| t.vouches(pk, ev.role)) {
                 trust_result = Trust::TrustStore { party: t.name.clone() };
@@ -771,7 +776,7 @@ impl Chain {
             seq: index,
             kind: ev.kind,
             role: ev.role,
-            key_id: key.map(|k| k.key_id()),
+            key_id: key.map(|(_, id)| id),
             signature_ok,
             chain_ok,
             digest_ok,
