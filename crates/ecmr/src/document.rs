@@ -75,8 +75,37 @@ pub struct SignerInfo {
     pub public_key: String,
 }
 
+/// Reads a unit enum from its wire name only. serde's derive would also take the map spelling
+/// (`{"issued": null}`), which is a different JSON value with the same meaning: the bytes an independent verifier
+/// canonicalises would then differ from what was signed.
+macro_rules! deserialize_from_wire_name {
+    ($ty:ident, $what:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!($what, " written as a string"))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$ty, E> {
+                        $ty::ALL.into_iter().find(|x| x.as_str() == v).ok_or_else(|| {
+                            let names: Vec<&str> = $ty::ALL.iter().map(|x| x.as_str()).collect();
+                            E::custom(format_args!("unknown {} `{v}`, expected one of {}", $what, names.join(", ")))
+                        })
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+    };
+}
+
+deserialize_from_wire_name!(Role, "role");
+deserialize_from_wire_name!(EventKind, "event kind");
+
 /// The role a signer acts in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The sender (box 1, signs box 22).
@@ -110,7 +139,7 @@ impl std::fmt::Display for Role {
 }
 
 /// What an event records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The sender issues the note (seq 0 only).
@@ -984,11 +1013,17 @@ mod tests {
             assert_eq!(Document::from_slice(case.as_bytes()), two_step(case.as_bytes()), "{case}");
             assert!(Document::from_slice(case.as_bytes()).is_err(), "{case}");
         }
-        // serde's map spelling of an enum value is left to the two-step reader, whatever it decides.
-        let kind_map = good.replacen("\"kind\":\"issued\"", "\"kind\":{\"issued\":null}", 1);
-        assert_ne!(kind_map, good);
-        assert_eq!(one_pass::document(&kind_map), None);
-        assert_eq!(Document::from_slice(kind_map.as_bytes()), two_step(kind_map.as_bytes()));
+        // serde's map spelling of an enum value is another JSON value than the signed string: both readers refuse it.
+        for (from, to) in [
+            ("\"kind\":\"issued\"", "\"kind\":{\"issued\":null}"),
+            ("\"role\":\"sender\"", "\"role\":{\"sender\":null}"),
+        ] {
+            let map_form = good.replacen(from, to, 1);
+            assert_ne!(map_form, good);
+            assert_eq!(one_pass::document(&map_form), None);
+            let err = Document::from_slice(map_form.as_bytes()).expect_err("map spelling refused");
+            assert!(err.to_string().contains("written as a string"), "{err}");
+        }
         // An escaped member name is the same name; both readers accept it.
         let escaped = good.replacen("\"note\"", "\"no\\u0074e\"", 1);
         assert_eq!(Document::from_slice(escaped.as_bytes()), two_step(good.as_bytes()));

@@ -253,7 +253,7 @@ fn shape_errors_name_the_member() {
             "missing field `prev`",
         ),
         (Box::new(|d| d["events"][1]["seq"] = json!("1")), "/events/1/seq", "expected an integer"),
-        (Box::new(|d| d["events"][1]["kind"] = json!("stolen")), "/events/1/kind", "unknown variant"),
+        (Box::new(|d| d["events"][1]["kind"] = json!("stolen")), "/events/1/kind", "unknown event kind `stolen`"),
         (Box::new(|d| d["events"][3]["role"] = json!(7)), "/events/3/role", "invalid type"),
         (Box::new(|d| d["events"] = json!({})), "/events", "expected a sequence"),
         (Box::new(|d| _ = d.as_object_mut().map(|m| m.remove("note"))), "", "missing field `note`"),
