@@ -101,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/control/uil/follow-up", post(api::control::follow_up))
         .route("/v1/control/identifiers", post(api::control::search_identifiers).get(api::control::get_identifiers))
         .route("/v1/uil/{gate_id}/{platform_id}/{dataset_id}", get(api::control::read_uil))
+        .route("/api/platform/v0/consignments/{dataset_id}", axum::routing::put(api::platform::put_consignment))
+        .route("/api/platform/v0/whoami", get(api::platform::whoami))
         .route("/v1/admin/principals", post(api::admin::add_principal).get(api::admin::list_principals))
         .route("/v1/admin/principals/{id}", get(api::admin::get_principal))
         .route("/v1/admin/principals/{id}/subsets", axum::routing::put(api::admin::set_subsets))

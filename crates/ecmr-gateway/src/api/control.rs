@@ -250,7 +250,7 @@ fn string_list(body: &Value, name: &str, wrong: RiError) -> Result<Vec<String>, 
 }
 
 /// The RI's pattern for gate and platform ids: `^[-@./#&+\w\s]*$`.
-fn id_chars_ok(s: &str) -> bool {
+pub(crate) fn id_chars_ok(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c.is_whitespace() || "-@./#&+".contains(c))
 }
 
@@ -414,7 +414,22 @@ async fn answer_uil(
             )),
         ));
     }
-    let stored = if local { verified(state, q.dataset_id).await? } else { None };
+    if !local {
+        // Datasets registered by external platforms are found by identifier search, but their data stays with
+        // the platform, and this gateway does not ask platforms for it yet.
+        return Ok((
+            None,
+            Err(ri(
+                "UIL_PLATFORM_NOT_LOCAL",
+                format!(
+                    "platform {:?} is not this gateway's platform ({:?}); reading datasets held by other platforms is \
+                     not supported yet",
+                    q.platform_id, state.config.platform_id
+                ),
+            )),
+        ));
+    }
+    let stored = verified(state, q.dataset_id).await?;
     let document_id = stored.as_ref().map(|(d, _)| d.summary.id);
     let Some((_, v)) = stored else {
         return Ok((
@@ -851,6 +866,54 @@ fn consignment(
     }
 }
 
+/// Builds one result from a dataset an external platform registered.
+fn external(
+    state: &AppState,
+    platform_id: &str,
+    dataset_id: &str,
+    c: &ecmr::efti::identifiers::IdentifierConsignment,
+) -> ConsignmentApiDto {
+    let id = |i: &Option<ecmr::efti::identifiers::Identifier>| i.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+    let seq = |n: Option<i64>, pos: i32| n.and_then(|n| i32::try_from(n).ok()).unwrap_or(pos);
+    ConsignmentApiDto {
+        gate_id: state.config.gate_id.clone(),
+        platform_id: platform_id.to_owned(),
+        dataset_id: dataset_id.to_owned(),
+        main_carriage_transport_movement: c
+            .main_carriage_transport_movements
+            .iter()
+            .filter_map(|m| {
+                m.used_transport_means.as_ref().map(|t| MainCarriageTransportMovementApiDto {
+                    id: id(&t.id),
+                    mode_code: m.mode_code.parse::<i32>().ok(),
+                    dangerous_goods_indicator: m.dangerous_goods_indicator,
+                    registration_country_code: Some(t.registration_country.clone()),
+                })
+            })
+            .collect(),
+        used_transport_equipment: c
+            .used_transport_equipment
+            .iter()
+            .zip(1..)
+            .map(|(e, pos)| UsedTransportEquipmentApiDto {
+                id: id(&e.id),
+                sequence_number: seq(e.sequence_number, pos),
+                registration_country: Some(e.registration_country.clone()),
+                category_code: e.category_code.clone(),
+                carried_transport_equipment: e
+                    .carried_transport_equipment
+                    .iter()
+                    .zip(1..)
+                    .map(|(ce, pos)| CarriedTransportEquipmentApiDto {
+                        id: id(&ce.id),
+                        sequence_number: seq(ce.sequence_number, pos),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Search this gate's consignments by the id of a means of transport, equipment or carried equipment.
 #[utoipa::path(
     post, path = "/v1/control/identifiers", tag = "efti",
@@ -899,6 +962,27 @@ pub async fn search_identifiers(
                     "outcome": "COMPLETE",
                 });
                 audit.push(entry(who, Some(*id), "efti.identifier.hit", what, &headers));
+            }
+            // Then the datasets external platforms registered, found through the same index rows.
+            let left = SEARCH_LIMIT as usize - dto.identifiers.len().min(SEARCH_LIMIT as usize);
+            let found = state.store.control.search_datasets(&q).await?;
+            for hit in found.into_iter().take(left) {
+                let c = ecmr::efti::identifiers::parse(&hit.xml).map_err(|e| {
+                    ApiError::Internal(format!(
+                        "stored dataset {}/{} no longer reads: {e}",
+                        hit.platform_id, hit.dataset_id
+                    ))
+                })?;
+                dto.identifiers.push(external(&state, &hit.platform_id, &hit.dataset_id, &c));
+                let what = json!({
+                    "requestId": request_id,
+                    "identifier": q.value,
+                    "identifierType": types_of(&q.kinds),
+                    "platformId": hit.platform_id,
+                    "datasetId": hit.dataset_id,
+                    "outcome": "COMPLETE",
+                });
+                audit.push(entry(who, None, "efti.identifier.hit", what, &headers));
             }
         }
     }

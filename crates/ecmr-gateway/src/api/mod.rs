@@ -8,11 +8,12 @@ pub mod admin;
 pub mod control;
 pub mod documents;
 pub mod ops;
+pub mod platform;
 
 /// The OpenAPI description of the gateway.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, eFTI authority API, administration, operations."),
+    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, eFTI authority and platform APIs, administration, operations."),
     paths(
         documents::submit,
         documents::list,
@@ -26,6 +27,8 @@ pub mod ops;
         control::follow_up,
         control::search_identifiers,
         control::get_identifiers,
+        platform::put_consignment,
+        platform::whoami,
         admin::add_principal,
         admin::list_principals,
         admin::get_principal,
@@ -43,6 +46,7 @@ pub mod ops;
     tags(
         (name = "documents", description = "Signed consignment notes of the calling party"),
         (name = "efti", description = "eFTI authority API, compatible with the EU reference implementation"),
+        (name = "platform", description = "eFTI platform API: external platforms register consignment identifiers"),
         (name = "admin", description = "Principals and tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
