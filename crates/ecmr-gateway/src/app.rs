@@ -103,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/uil/{gate_id}/{platform_id}/{dataset_id}", get(api::control::read_uil))
         .route("/api/platform/v0/consignments/{dataset_id}", axum::routing::put(api::platform::put_consignment))
         .route("/api/platform/v0/whoami", get(api::platform::whoami))
+        .route("/api/gate-api/v0/consignments/{dataset_id}", get(api::gate::get_consignment))
+        .route("/api/gate-api/v0/consignments/{dataset_id}/follow-up", post(api::gate::follow_up))
         .route("/v1/admin/principals", post(api::admin::add_principal).get(api::admin::list_principals))
         .route("/v1/admin/principals/{id}", get(api::admin::get_principal))
         .route("/v1/admin/principals/{id}/subsets", axum::routing::put(api::admin::set_subsets))

@@ -281,6 +281,21 @@ async fn only_platforms_with_a_platform_id_may_register() {
         let r = app.call("GET", "/api/platform/v0/whoami", None, None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(search(&app, &ilt, json!({"identifier": "ABC123"})).await.is_empty());
+        // A platform id must be one the RI accepts in a UIL.
+        for bad in [json!("a;b"), json!(""), json!(7), json!("p".repeat(256))] {
+            let r = create_principal(
+                &app.store,
+                NewPrincipal {
+                    kind: PrincipalKind::Platform,
+                    name: "bad".into(),
+                    public_keys: vec![],
+                    details: Some(json!({ "platformId": bad })),
+                    token_expires_at: None,
+                },
+            )
+            .await;
+            assert!(matches!(r, Err(ecmr_gateway::auth::PrincipalError::Invalid(_))), "{bad}");
+        }
     }
 }
 

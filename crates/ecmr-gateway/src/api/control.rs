@@ -315,10 +315,16 @@ fn parse_uil(body: &Value) -> Result<UilQuery, RiError> {
     Ok(UilQuery { gate_id, platform_id, dataset_id, subsets })
 }
 
-/// An audit entry for an authority's access: who (with its details), the document, the eFTI request id, what was
+/// An audit entry for an access: who (under its kind, with its details), the document, the eFTI request id, what was
 /// asked (`what`: subsets or the identifier searched) and the outcome, in `reason` as JSON.
-fn entry(who: &Principal, document_id: Option<Uuid>, action: &str, what: Value, headers: &HeaderMap) -> AuditEntry {
-    let mut reason = json!({ "authority": { "id": who.id, "name": who.name, "details": who.details } });
+pub(crate) fn entry(
+    who: &Principal,
+    document_id: Option<Uuid>,
+    action: &str,
+    what: Value,
+    headers: &HeaderMap,
+) -> AuditEntry {
+    let mut reason = json!({ who.kind.as_str(): { "id": who.id, "name": who.name, "details": who.details } });
     if let (Some(r), Value::Object(w)) = (reason.as_object_mut(), what) {
         r.extend(w);
     }
@@ -576,7 +582,7 @@ pub async fn get_uil(
 // Direct read
 
 /// The subset ids of a query string: `subsetId` (or `subsetIds`), repeated or comma-separated.
-fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
+pub(crate) fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -641,16 +647,39 @@ pub async fn read_uil(
     if gate_id != state.config.gate_id || platform_id != state.config.platform_id {
         return Err(not_found());
     }
-    let parsed = Subsets::parse(&subsets).map_err(|e| ApiError::BadRequest(format!("subsetId: {e}")))?;
-    let id = Uuid::try_parse(&dataset_id).map_err(|_| not_found())?;
-    let Some((doc, v)) = verified(&state, id).await? else { return Err(not_found()) };
-    if let Some(refused) = auth::first_not_entitled(who, &subsets) {
-        let what = uil_what(None, &subsets, "refused");
-        audit(&state, entry(who, Some(id), "efti.uil.refused", what, &headers)).await?;
+    read_dataset(&state, who, &dataset_id, &subsets, json, &headers, "efti").await.map_err(|e| match e {
+        ApiError::NotFound(_) => not_found(),
+        e => e,
+    })
+}
+
+/// Reads one of our own documents for a caller entitled by its details' `subsets`: the eFTI XML of `subsets`, or
+/// (`json`) the signed document. Refusals and reads are audited under `{prefix}.uil.refused` and
+/// `{prefix}.uil.read` (`{prefix}.document.read` for the signed document). Shared by the authority's direct read
+/// and the gate API (`crate::api::gate`).
+///
+/// # Errors
+/// 404 when there is no such document, 400 for unknown subsets, 403 when the caller is not entitled to them.
+pub(crate) async fn read_dataset(
+    state: &AppState,
+    who: &Principal,
+    dataset_id: &str,
+    subsets: &[String],
+    json: bool,
+    headers: &HeaderMap,
+    prefix: &str,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no dataset {dataset_id} on this gateway's platform"));
+    let parsed = Subsets::parse(subsets).map_err(|e| ApiError::BadRequest(format!("subsetId: {e}")))?;
+    let id = Uuid::try_parse(dataset_id).map_err(|_| not_found())?;
+    let Some((doc, v)) = verified(state, id).await? else { return Err(not_found()) };
+    if let Some(refused) = auth::first_not_entitled(who, subsets) {
+        let what = uil_what(None, subsets, "refused");
+        audit(state, entry(who, Some(id), &format!("{prefix}.uil.refused"), what, headers)).await?;
         return Err(ApiError::Forbidden(if json {
             "the signed document is only for authorities entitled to subset \"full\"".to_owned()
         } else {
-            format!("this authority may not request subset {refused:?}")
+            format!("this {} may not request subset {refused:?}", who.kind.as_str())
         }));
     }
     let (content_type, body) = if json {
@@ -659,8 +688,8 @@ pub async fn read_uil(
         let xml = ecmr::efti::to_xml(&v, &parsed).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
         ("application/xml", xml)
     };
-    let action = if json { "efti.document.read" } else { "efti.uil.read" };
-    audit(&state, entry(who, Some(id), action, uil_what(None, &subsets, "COMPLETE"), &headers)).await?;
+    let action = if json { format!("{prefix}.document.read") } else { format!("{prefix}.uil.read") };
+    audit(state, entry(who, Some(id), &action, uil_what(None, subsets, "COMPLETE"), headers)).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 

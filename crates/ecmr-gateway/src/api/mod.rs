@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 pub mod admin;
 pub mod control;
 pub mod documents;
+pub mod gate;
 pub mod ops;
 pub mod platform;
 
@@ -29,6 +30,8 @@ pub mod platform;
         control::get_identifiers,
         platform::put_consignment,
         platform::whoami,
+        gate::get_consignment,
+        gate::follow_up,
         admin::add_principal,
         admin::list_principals,
         admin::get_principal,
@@ -47,6 +50,7 @@ pub mod platform;
         (name = "documents", description = "Signed consignment notes of the calling party"),
         (name = "efti", description = "eFTI authority API, compatible with the EU reference implementation"),
         (name = "platform", description = "eFTI platform API: external platforms register consignment identifiers"),
+        (name = "gate", description = "Gate→platform API: an eFTI gate reads our documents and passes on follow-ups"),
         (name = "admin", description = "Principals and tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
