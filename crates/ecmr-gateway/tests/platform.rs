@@ -10,6 +10,7 @@ use ecmr::efti::search::{IdentifierQuery, IdentifierType, index_keys, matches};
 use ecmr_gateway::auth::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
 use serde_json::{Value, json};
+use tower::ServiceExt as _;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/efti-ri/xsd/examples");
 const INVALID: &str = include_str!("fixtures/platform/invalid-identifiers.xml");
@@ -277,9 +278,31 @@ async fn only_platforms_with_a_platform_id_may_register() {
         }
         let r = app.call("PUT", "/api/platform/v0/consignments/ds", None, Some(xml.into_bytes())).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        // A header a proxy could set does not make a caller a platform.
-        let r = app.call("GET", "/api/platform/v0/whoami", None, None).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        // Headers a proxy could set do not make a caller a platform: only the bearer token counts.
+        for (name, value) in [
+            ("x-forwarded-user", "acme-platform"),
+            ("x-client-cert", "CN=acme-platform"),
+            ("x-ssl-client-s-dn", "CN=acme-platform"),
+            ("x-platform-id", "acme-platform"),
+        ] {
+            let req = axum::http::Request::builder()
+                .method("GET")
+                .uri("/api/platform/v0/whoami")
+                .header(name, value)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let resp = ecmr_gateway::app::router(app.state.clone()).oneshot(req).await.expect("infallible");
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{name}");
+            let req = axum::http::Request::builder()
+                .method("PUT")
+                .uri("/api/platform/v0/consignments/ds")
+                .header("authorization", format!("Bearer {}", party.token))
+                .header(name, value)
+                .body(axum::body::Body::from(example("one-leg")))
+                .expect("request");
+            let resp = ecmr_gateway::app::router(app.state.clone()).oneshot(req).await.expect("infallible");
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{name}");
+        }
         assert!(search(&app, &ilt, json!({"identifier": "ABC123"})).await.is_empty());
         // A platform id must be one the RI accepts in a UIL.
         for bad in [json!("a;b"), json!(""), json!(7), json!("p".repeat(256))] {
