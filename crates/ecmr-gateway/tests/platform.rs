@@ -348,3 +348,36 @@ async fn whoami_names_the_platform_and_registrations_are_audited() {
         }
     }
 }
+
+/// Figures: `cargo test --release -p ecmr-gateway --test platform -- --ignored --nocapture` (SQLite; PostgreSQL too
+/// with `ECMR_TEST_POSTGRES_URL`).
+#[tokio::test]
+#[ignore = "measurement"]
+async fn measure_registration_and_search() {
+    const N: usize = 2000;
+    for app in TestApp::all("platform_measure").await {
+        let acme = platform(&app, "acme-platform").await;
+        let ilt = authority(&app).await;
+        let xml = example("four-legs");
+        let start = std::time::Instant::now();
+        for i in 0..N {
+            let r = put(&app, &acme, &format!("ds-{i}"), &xml.replace("XYZ123", &format!("XYZ{i}"))).await;
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let put_each = start.elapsed() / N as u32;
+        let start = std::time::Instant::now();
+        for i in (0..N).step_by(10) {
+            assert_eq!(search(&app, &ilt, json!({"identifier": format!("XYZ{i}")})).await.len(), 1);
+        }
+        let one_hit = start.elapsed() / (N / 10) as u32;
+        let start = std::time::Instant::now();
+        for _ in 0..20 {
+            assert_eq!(search(&app, &ilt, json!({"identifier": "ABC123"})).await.len(), 100);
+        }
+        let hundred_hits = start.elapsed() / 20;
+        println!(
+            "{}: {N} datasets; PUT {put_each:?} each (sequential); search with 1 hit {one_hit:?}, with 100 hits {hundred_hits:?}",
+            app.backend()
+        );
+    }
+}
