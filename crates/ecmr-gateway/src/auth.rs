@@ -136,8 +136,23 @@ pub async fn create_principal(store: &Store, req: NewPrincipal) -> Result<(Princ
             ));
         }
         check_subsets(&details)?;
+    } else if req.kind == PrincipalKind::Gate {
+        // A gate (gate→platform API) is entitled to subsets as an authority is.
+        check_subsets(&details)?;
     } else if details.get("subsets").is_some() {
-        return Err(PrincipalError::Invalid("only an authority has details.subsets".into()));
+        return Err(PrincipalError::Invalid("only an authority or a gate has details.subsets".into()));
+    }
+    if req.kind == PrincipalKind::Platform
+        && let Some(id) = details.get("platformId")
+    {
+        let ok = id
+            .as_str()
+            .is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= 255 && crate::api::control::id_chars_ok(s));
+        if !ok {
+            return Err(PrincipalError::Invalid(
+                "details.platformId must be 1 to 255 letters, digits, spaces and -@./#&+_".into(),
+            ));
+        }
     }
     if req.token_expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(PrincipalError::Invalid("token_expires_at is in the past".into()));
@@ -212,9 +227,9 @@ pub async fn set_subsets(store: &Store, id: Uuid, subsets: &[String]) -> Result<
         Some(p) if p.revoked_at.is_none() => p,
         _ => return Err(PrincipalError::NotFound(id)),
     };
-    if principal.kind != PrincipalKind::Authority {
+    if !matches!(principal.kind, PrincipalKind::Authority | PrincipalKind::Gate) {
         return Err(PrincipalError::Invalid(format!(
-            "only an authority has subsets; principal {id} is of kind {}",
+            "only an authority or a gate has subsets; principal {id} is of kind {}",
             principal.kind.as_str()
         )));
     }

@@ -221,7 +221,7 @@ async fn uil_query_errors_carry_the_reference_error_codes() {
             (with("subsetId", json!([])), "SUBSET_ID_MISSING"),
             (with("subsetId", json!(["EU99"])), "SUBSET_ID_INCORRECT"),
             (with("gateId", json!("other-gate")), "UIL_GATE_NOT_LOCAL"),
-            (with("platformId", json!("other-platform")), "DATA_NOT_FOUND"),
+            (with("platformId", json!("other-platform")), "UIL_PLATFORM_NOT_LOCAL"),
             (with("datasetId", json!(uuid::Uuid::new_v4().to_string())), "DATA_NOT_FOUND"),
             (with("subsetId", json!(["EU02"])), "SUBSET_NOT_ALLOWED"),
             (with("subsetId", json!(["full"])), "SUBSET_NOT_ALLOWED"),

@@ -250,7 +250,7 @@ fn string_list(body: &Value, name: &str, wrong: RiError) -> Result<Vec<String>, 
 }
 
 /// The RI's pattern for gate and platform ids: `^[-@./#&+\w\s]*$`.
-fn id_chars_ok(s: &str) -> bool {
+pub(crate) fn id_chars_ok(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c.is_whitespace() || "-@./#&+".contains(c))
 }
 
@@ -315,10 +315,16 @@ fn parse_uil(body: &Value) -> Result<UilQuery, RiError> {
     Ok(UilQuery { gate_id, platform_id, dataset_id, subsets })
 }
 
-/// An audit entry for an authority's access: who (with its details), the document, the eFTI request id, what was
+/// An audit entry for an access: who (under its kind, with its details), the document, the eFTI request id, what was
 /// asked (`what`: subsets or the identifier searched) and the outcome, in `reason` as JSON.
-fn entry(who: &Principal, document_id: Option<Uuid>, action: &str, what: Value, headers: &HeaderMap) -> AuditEntry {
-    let mut reason = json!({ "authority": { "id": who.id, "name": who.name, "details": who.details } });
+pub(crate) fn entry(
+    who: &Principal,
+    document_id: Option<Uuid>,
+    action: &str,
+    what: Value,
+    headers: &HeaderMap,
+) -> AuditEntry {
+    let mut reason = json!({ who.kind.as_str(): { "id": who.id, "name": who.name, "details": who.details } });
     if let (Some(r), Value::Object(w)) = (reason.as_object_mut(), what) {
         r.extend(w);
     }
@@ -414,7 +420,22 @@ async fn answer_uil(
             )),
         ));
     }
-    let stored = if local { verified(state, q.dataset_id).await? } else { None };
+    if !local {
+        // Datasets registered by external platforms are found by identifier search, but their data stays with
+        // the platform, and this gateway does not ask platforms for it yet.
+        return Ok((
+            None,
+            Err(ri(
+                "UIL_PLATFORM_NOT_LOCAL",
+                format!(
+                    "platform {:?} is not this gateway's platform ({:?}); reading datasets held by other platforms is \
+                     not supported yet",
+                    q.platform_id, state.config.platform_id
+                ),
+            )),
+        ));
+    }
+    let stored = verified(state, q.dataset_id).await?;
     let document_id = stored.as_ref().map(|(d, _)| d.summary.id);
     let Some((_, v)) = stored else {
         return Ok((
@@ -561,7 +582,7 @@ pub async fn get_uil(
 // Direct read
 
 /// The subset ids of a query string: `subsetId` (or `subsetIds`), repeated or comma-separated.
-fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
+pub(crate) fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -626,16 +647,39 @@ pub async fn read_uil(
     if gate_id != state.config.gate_id || platform_id != state.config.platform_id {
         return Err(not_found());
     }
-    let parsed = Subsets::parse(&subsets).map_err(|e| ApiError::BadRequest(format!("subsetId: {e}")))?;
-    let id = Uuid::try_parse(&dataset_id).map_err(|_| not_found())?;
-    let Some((doc, v)) = verified(&state, id).await? else { return Err(not_found()) };
-    if let Some(refused) = auth::first_not_entitled(who, &subsets) {
-        let what = uil_what(None, &subsets, "refused");
-        audit(&state, entry(who, Some(id), "efti.uil.refused", what, &headers)).await?;
+    read_dataset(&state, who, &dataset_id, &subsets, json, &headers, "efti").await.map_err(|e| match e {
+        ApiError::NotFound(_) => not_found(),
+        e => e,
+    })
+}
+
+/// Reads one of our own documents for a caller entitled by its details' `subsets`: the eFTI XML of `subsets`, or
+/// (`json`) the signed document. Refusals and reads are audited under `{prefix}.uil.refused` and
+/// `{prefix}.uil.read` (`{prefix}.document.read` for the signed document). Shared by the authority's direct read
+/// and the gate API (`crate::api::gate`).
+///
+/// # Errors
+/// 404 when there is no such document, 400 for unknown subsets, 403 when the caller is not entitled to them.
+pub(crate) async fn read_dataset(
+    state: &AppState,
+    who: &Principal,
+    dataset_id: &str,
+    subsets: &[String],
+    json: bool,
+    headers: &HeaderMap,
+    prefix: &str,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no dataset {dataset_id} on this gateway's platform"));
+    let parsed = Subsets::parse(subsets).map_err(|e| ApiError::BadRequest(format!("subsetId: {e}")))?;
+    let id = Uuid::try_parse(dataset_id).map_err(|_| not_found())?;
+    let Some((doc, v)) = verified(state, id).await? else { return Err(not_found()) };
+    if let Some(refused) = auth::first_not_entitled(who, subsets) {
+        let what = uil_what(None, subsets, "refused");
+        audit(state, entry(who, Some(id), &format!("{prefix}.uil.refused"), what, headers)).await?;
         return Err(ApiError::Forbidden(if json {
             "the signed document is only for authorities entitled to subset \"full\"".to_owned()
         } else {
-            format!("this authority may not request subset {refused:?}")
+            format!("this {} may not request subset {refused:?}", who.kind.as_str())
         }));
     }
     let (content_type, body) = if json {
@@ -644,8 +688,8 @@ pub async fn read_uil(
         let xml = ecmr::efti::to_xml(&v, &parsed).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
         ("application/xml", xml)
     };
-    let action = if json { "efti.document.read" } else { "efti.uil.read" };
-    audit(&state, entry(who, Some(id), action, uil_what(None, &subsets, "COMPLETE"), &headers)).await?;
+    let action = if json { format!("{prefix}.document.read") } else { format!("{prefix}.uil.read") };
+    audit(state, entry(who, Some(id), &action, uil_what(None, subsets, "COMPLETE"), headers)).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
@@ -851,6 +895,54 @@ fn consignment(
     }
 }
 
+/// Builds one result from a dataset an external platform registered.
+fn external(
+    state: &AppState,
+    platform_id: &str,
+    dataset_id: &str,
+    c: &ecmr::efti::identifiers::IdentifierConsignment,
+) -> ConsignmentApiDto {
+    let id = |i: &Option<ecmr::efti::identifiers::Identifier>| i.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+    let seq = |n: Option<i64>, pos: i32| n.and_then(|n| i32::try_from(n).ok()).unwrap_or(pos);
+    ConsignmentApiDto {
+        gate_id: state.config.gate_id.clone(),
+        platform_id: platform_id.to_owned(),
+        dataset_id: dataset_id.to_owned(),
+        main_carriage_transport_movement: c
+            .main_carriage_transport_movements
+            .iter()
+            .filter_map(|m| {
+                m.used_transport_means.as_ref().map(|t| MainCarriageTransportMovementApiDto {
+                    id: id(&t.id),
+                    mode_code: m.mode_code.parse::<i32>().ok(),
+                    dangerous_goods_indicator: m.dangerous_goods_indicator,
+                    registration_country_code: Some(t.registration_country.clone()),
+                })
+            })
+            .collect(),
+        used_transport_equipment: c
+            .used_transport_equipment
+            .iter()
+            .zip(1..)
+            .map(|(e, pos)| UsedTransportEquipmentApiDto {
+                id: id(&e.id),
+                sequence_number: seq(e.sequence_number, pos),
+                registration_country: Some(e.registration_country.clone()),
+                category_code: e.category_code.clone(),
+                carried_transport_equipment: e
+                    .carried_transport_equipment
+                    .iter()
+                    .zip(1..)
+                    .map(|(ce, pos)| CarriedTransportEquipmentApiDto {
+                        id: id(&ce.id),
+                        sequence_number: seq(ce.sequence_number, pos),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Search this gate's consignments by the id of a means of transport, equipment or carried equipment.
 #[utoipa::path(
     post, path = "/v1/control/identifiers", tag = "efti",
@@ -899,6 +991,27 @@ pub async fn search_identifiers(
                     "outcome": "COMPLETE",
                 });
                 audit.push(entry(who, Some(*id), "efti.identifier.hit", what, &headers));
+            }
+            // Then the datasets external platforms registered, found through the same index rows.
+            let left = SEARCH_LIMIT as usize - dto.identifiers.len().min(SEARCH_LIMIT as usize);
+            let found = state.store.control.search_datasets(&q).await?;
+            for hit in found.into_iter().take(left) {
+                let c = ecmr::efti::identifiers::parse(&hit.xml).map_err(|e| {
+                    ApiError::Internal(format!(
+                        "stored dataset {}/{} no longer reads: {e}",
+                        hit.platform_id, hit.dataset_id
+                    ))
+                })?;
+                dto.identifiers.push(external(&state, &hit.platform_id, &hit.dataset_id, &c));
+                let what = json!({
+                    "requestId": request_id,
+                    "identifier": q.value,
+                    "identifierType": types_of(&q.kinds),
+                    "platformId": hit.platform_id,
+                    "datasetId": hit.dataset_id,
+                    "outcome": "COMPLETE",
+                });
+                audit.push(entry(who, None, "efti.identifier.hit", what, &headers));
             }
         }
     }

@@ -7,12 +7,14 @@ use utoipa::{Modify, OpenApi};
 pub mod admin;
 pub mod control;
 pub mod documents;
+pub mod gate;
 pub mod ops;
+pub mod platform;
 
 /// The OpenAPI description of the gateway.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, eFTI authority API, administration, operations."),
+    info(title = "ecmr-gateway", description = "The e-CMR Access Point: party API, eFTI authority and platform APIs, administration, operations."),
     paths(
         documents::submit,
         documents::list,
@@ -26,6 +28,10 @@ pub mod ops;
         control::follow_up,
         control::search_identifiers,
         control::get_identifiers,
+        platform::put_consignment,
+        platform::whoami,
+        gate::get_consignment,
+        gate::follow_up,
         admin::add_principal,
         admin::list_principals,
         admin::get_principal,
@@ -43,6 +49,8 @@ pub mod ops;
     tags(
         (name = "documents", description = "Signed consignment notes of the calling party"),
         (name = "efti", description = "eFTI authority API, compatible with the EU reference implementation"),
+        (name = "platform", description = "eFTI platform API: external platforms register consignment identifiers"),
+        (name = "gate", description = "Gate→platform API: an eFTI gate reads our documents and passes on follow-ups"),
         (name = "admin", description = "Principals and tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -482,6 +482,8 @@ pub trait AuditLog: Send + Sync {
     async fn append(&self, entry: AuditEntry) -> StoreResult<()>;
     /// The entries for a document, oldest first.
     async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
+    /// The entries of one principal's actions, oldest first.
+    async fn for_principal(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -547,6 +549,49 @@ pub struct IdentifierQuery {
     pub limit: u32,
 }
 
+/// An identifier dataset registered by an external platform, with its index rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformDataset {
+    /// The registering platform's eFTI platform id.
+    pub platform_id: String,
+    /// The dataset id the platform chose.
+    pub dataset_id: String,
+    /// The platform principal that registered it.
+    pub principal_id: Uuid,
+    /// The identifier XML as received.
+    pub xml: String,
+    /// Its index rows.
+    pub identifiers: Vec<PlatformIdentifier>,
+    /// When it was (last) registered.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One index row of a registered dataset (from `ecmr::efti::search::index_keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformIdentifier {
+    /// `vehicle`, `equipment` or `carried_equipment`.
+    pub kind: String,
+    /// The normalised identifier.
+    pub value: String,
+    /// Registration country of the means or equipment.
+    pub country: Option<String>,
+    /// Mode code of the movement; `None` for equipment of a dataset without movements.
+    pub mode_code: Option<String>,
+    /// Dangerous-goods flag of the movement; `None` as for `mode_code`.
+    pub dangerous_goods: Option<bool>,
+}
+
+/// A registered dataset found by an identifier search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformHit {
+    /// The registering platform's eFTI platform id.
+    pub platform_id: String,
+    /// The dataset id.
+    pub dataset_id: String,
+    /// The identifier XML as received.
+    pub xml: String,
+}
+
 /// What one authority request writes, committed together: the request with its answer, a follow-up message, and
 /// the audit entries saying who read what.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -579,6 +624,11 @@ pub trait ControlStore: Send + Sync {
     async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>>;
     /// Documents with a matching identifier, each with all its identifiers, ordered by document id.
     async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>>;
+    /// Registers or replaces an external platform's dataset with its index rows and the audit entry, in one
+    /// transaction; returns whether it replaced an earlier registration.
+    async fn put_dataset(&self, dataset: &PlatformDataset, audit: &AuditEntry) -> StoreResult<bool>;
+    /// Registered datasets with a matching index row, ordered by platform and dataset id.
+    async fn search_datasets(&self, query: &IdentifierQuery) -> StoreResult<Vec<PlatformHit>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

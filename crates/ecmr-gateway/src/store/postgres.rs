@@ -18,7 +18,7 @@ use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
 use super::{
     AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
     DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
-    NewToken, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+    NewToken, PlatformDataset, PlatformHit, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
 };
 
 mod q {
@@ -194,6 +194,11 @@ impl AuditLog for PgStore {
         let mut c = self.pool.acquire().await?;
         q::audit_for_document(&mut c, id).await
     }
+
+    async fn for_principal(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        let mut c = self.pool.acquire().await?;
+        q::audit_for_principal(&mut c, id).await
+    }
 }
 
 #[async_trait]
@@ -221,6 +226,18 @@ impl ControlStore for PgStore {
     async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
         let mut c = self.pool.acquire().await?;
         q::search_identifiers(&mut c, query).await
+    }
+
+    async fn put_dataset(&self, dataset: &PlatformDataset, audit: &AuditEntry) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let replaced = q::put_dataset(&mut tx, dataset, audit).await?;
+        tx.commit().await?;
+        Ok(replaced)
+    }
+
+    async fn search_datasets(&self, query: &IdentifierQuery) -> StoreResult<Vec<PlatformHit>> {
+        let mut c = self.pool.acquire().await?;
+        q::search_datasets(&mut c, query).await
     }
 }
 

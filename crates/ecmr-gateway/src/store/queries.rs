@@ -770,8 +770,23 @@ macro_rules! queries {
             .bind(id.to_string())
             .fetch_all(&mut *conn)
             .await?;
+            audit_rows(&rows)
+        }
+
+        pub(crate) async fn audit_for_principal(conn: &mut $conn, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+            let rows = sqlx::query(
+                "SELECT at, document_id, principal_id, principal_kind, action, reason, request_id FROM audit_log \
+                 WHERE principal_id = $1 ORDER BY id",
+            )
+            .bind(id.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+            audit_rows(&rows)
+        }
+
+        fn audit_rows(rows: &[<$db as sqlx::Database>::Row]) -> StoreResult<Vec<AuditEntry>> {
             let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
+            for r in rows {
                 let kind: String = r.try_get("principal_kind")?;
                 let doc: Option<String> = r.try_get("document_id")?;
                 out.push(AuditEntry {
@@ -938,6 +953,98 @@ macro_rules! queries {
                 });
             }
             by.into_iter().map(|(id, idents)| Ok((uuid(&id)?, idents))).collect()
+        }
+
+        pub(crate) async fn put_dataset(
+            conn: &mut $conn,
+            d: &crate::store::PlatformDataset,
+            audit: &AuditEntry,
+        ) -> StoreResult<bool> {
+            let replaced = sqlx::query("SELECT 1 FROM platform_datasets WHERE platform_id = $1 AND dataset_id = $2")
+                .bind(&d.platform_id)
+                .bind(&d.dataset_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .is_some();
+            sqlx::query(
+                "INSERT INTO platform_datasets (platform_id, dataset_id, principal_id, xml, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform_id, dataset_id) DO UPDATE SET \
+                 principal_id = excluded.principal_id, xml = excluded.xml, updated_at = excluded.updated_at",
+            )
+            .bind(&d.platform_id)
+            .bind(&d.dataset_id)
+            .bind(d.principal_id.to_string())
+            .bind(&d.xml)
+            .bind(format_time(d.updated_at))
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM platform_identifiers WHERE platform_id = $1 AND dataset_id = $2")
+                .bind(&d.platform_id)
+                .bind(&d.dataset_id)
+                .execute(&mut *conn)
+                .await?;
+            for i in &d.identifiers {
+                sqlx::query(
+                    "INSERT INTO platform_identifiers \
+                     (platform_id, dataset_id, kind, value, country, mode_code, dangerous_goods) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&d.platform_id)
+                .bind(&d.dataset_id)
+                .bind(&i.kind)
+                .bind(&i.value)
+                .bind(&i.country)
+                .bind(&i.mode_code)
+                .bind(i.dangerous_goods)
+                .execute(&mut *conn)
+                .await?;
+            }
+            audit_append(conn, audit).await?;
+            Ok(replaced)
+        }
+
+        pub(crate) async fn search_datasets(
+            conn: &mut $conn,
+            q: &crate::store::IdentifierQuery,
+        ) -> StoreResult<Vec<crate::store::PlatformHit>> {
+            if q.value.is_empty() || q.limit == 0 {
+                return Ok(Vec::new());
+            }
+            // The same lookup as for our own documents, on the registered datasets' rows.
+            let mut qb = QueryBuilder::<$db>::new(
+                "SELECT d.platform_id, d.dataset_id, d.xml FROM platform_datasets d WHERE EXISTS \
+                 (SELECT 1 FROM platform_identifiers i WHERE i.platform_id = d.platform_id \
+                 AND i.dataset_id = d.dataset_id AND i.value = ",
+            );
+            qb.push_bind(q.value.clone());
+            if !q.kinds.is_empty() {
+                qb.push(" AND i.kind IN (");
+                let mut sep = qb.separated(", ");
+                for k in &q.kinds {
+                    sep.push_bind(k.clone());
+                }
+                qb.push(")");
+            }
+            if let Some(mode) = &q.mode_code {
+                qb.push(" AND i.mode_code = ").push_bind(mode.clone());
+            }
+            if let Some(dg) = q.dangerous_goods {
+                qb.push(" AND i.dangerous_goods = ").push_bind(dg);
+            }
+            if let Some(country) = &q.country {
+                qb.push(" AND i.country = ").push_bind(country.clone());
+            }
+            qb.push(") ORDER BY d.platform_id, d.dataset_id LIMIT ").push_bind(i64::from(q.limit));
+            let rows = qb.build().fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(crate::store::PlatformHit {
+                        platform_id: r.try_get("platform_id")?,
+                        dataset_id: r.try_get("dataset_id")?,
+                        xml: r.try_get("xml")?,
+                    })
+                })
+                .collect()
         }
     };
 }

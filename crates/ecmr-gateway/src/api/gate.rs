@@ -1,0 +1,106 @@
+//! The gate→platform API, compatible with the EU reference implementation's (RI) `platform-api-for-gate.yaml`, so
+//! that an RI gate can use this gateway as its platform: it reads our own documents as eFTI XML of the subsets it
+//! asks for, and passes on an authority's follow-up message, which the document's parties then read.
+//!
+//! Only gate principals may call these routes; a gate is entitled to subsets by the `subsets` of its details, as
+//! an authority is. Reads, refusals and follow-ups are audited (`gate.uil.read`, `gate.uil.refused`,
+//! `gate.follow_up`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::control::{NOTE_MAX, entry, read_dataset, subset_params};
+use crate::app::{AppState, Caller};
+use crate::error::{ApiError, Problem};
+use crate::store::{ControlRequest, ControlWrite, FollowUp, PrincipalKind, now};
+
+/// The consignment of one of our documents, holding only the elements of the requested subsets.
+#[utoipa::path(
+    get, path = "/api/gate-api/v0/consignments/{datasetId}", tag = "gate",
+    params(
+        ("datasetId" = Uuid, Path, description = "The document id"),
+        ("subsetId" = String, Query, description = "Subset ids, repeated or comma-separated; must not be empty"),
+    ),
+    responses(
+        (status = 200, description = "The eFTI XML of the subsets", body = String, content_type = "application/xml"),
+        (status = 400, description = "Missing or unknown subset ids", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a gate, or not entitled to the subsets", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_consignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(dataset_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let who = caller.require(PrincipalKind::Gate)?;
+    let subsets = subset_params(query.as_deref())?;
+    read_dataset(&state, who, &dataset_id, &subsets, false, &headers, "gate").await
+}
+
+/// A follow-up message about one of our documents, from an authority through its gate.
+#[utoipa::path(
+    post, path = "/api/gate-api/v0/consignments/{datasetId}/follow-up", tag = "gate",
+    params(("datasetId" = Uuid, Path, description = "The document id")),
+    request_body(content = String, content_type = "text/plain", description = "The message, at most 255 characters"),
+    responses(
+        (status = 200, description = "Stored; the document's parties read it"),
+        (status = 400, description = "Empty, not UTF-8 or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a gate", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn follow_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(dataset_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = caller.require(PrincipalKind::Gate)?;
+    let not_found = || ApiError::NotFound(format!("no dataset {dataset_id} on this gateway's platform"));
+    let id = Uuid::try_parse(&dataset_id).map_err(|_| not_found())?;
+    let message = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the follow-up message is not UTF-8 text".into()))?
+        .trim()
+        .to_owned();
+    if message.is_empty() {
+        return Err(ApiError::BadRequest("the follow-up message is empty".into()));
+    }
+    if message.chars().count() > NOTE_MAX {
+        return Err(ApiError::BadRequest(format!("the follow-up message is longer than {NOTE_MAX} characters")));
+    }
+    if state.store.documents.get_document(id).await?.is_none() {
+        return Err(not_found());
+    }
+    // The gate's message is stored like an authority's: against a request of its own (the follow-up needs one).
+    let at = now();
+    let request_id = Uuid::new_v4();
+    let request = ControlRequest {
+        id: request_id,
+        kind: "uil".into(),
+        principal_id: who.id,
+        document_id: Some(id),
+        subsets: String::new(),
+        status: "COMPLETE".into(),
+        error_code: None,
+        error_description: None,
+        data: None,
+        created_at: at,
+    };
+    let what = json!({ "requestId": request_id, "outcome": "sent", "message": message });
+    let audit = vec![entry(who, Some(id), "gate.follow_up", what, &headers)];
+    let follow_up = FollowUp { request_id, document_id: id, principal_id: who.id, message, at };
+    state.store.control.record(ControlWrite { request: Some(request), follow_up: Some(follow_up), audit }).await?;
+    Ok(StatusCode::OK.into_response())
+}

@@ -1,0 +1,128 @@
+//! The gate→platform API: an eFTI gate reads our documents as eFTI XML and passes on follow-ups, on every backend.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, issue};
+use ecmr_gateway::auth::{NewPrincipal, create_principal};
+use ecmr_gateway::store::PrincipalKind;
+use serde_json::{Value, json};
+
+async fn principal(app: &TestApp, kind: PrincipalKind, name: &str, details: Value) -> (uuid::Uuid, String) {
+    let (p, token) = create_principal(
+        &app.store,
+        NewPrincipal { kind, name: name.into(), public_keys: vec![], details: Some(details), token_expires_at: None },
+    )
+    .await
+    .expect("principal");
+    (p.id, token.token)
+}
+
+fn text(a: &common::Answer) -> String {
+    String::from_utf8_lossy(&a.body).into_owned()
+}
+
+#[tokio::test]
+async fn gates_read_our_documents_as_the_authority_read_does() {
+    for app in TestApp::all("gate_reads").await {
+        let sender = app.party(1).await;
+        let doc = issue("NL-GATE-1", &sender.key, None);
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let (gate_id, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({"subsets": ["EU01"]})).await;
+        let (_, ilt) =
+            principal(&app, PrincipalKind::Authority, "ILT", json!({"country": "NL", "subsets": ["EU01"]})).await;
+
+        let uri = format!("/api/gate-api/v0/consignments/{}?subsetId=EU01", doc.id());
+        let r = app.get(&uri, &gate).await;
+        assert_eq!(r.status, StatusCode::OK, "{} on {}", text(&r), app.backend());
+        assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/xml"));
+        let direct = app.get(&format!("/v1/uil/ecmr-gate/ecmr-platform/{}?subsetId=EU01", doc.id()), &ilt).await;
+        assert_eq!(direct.status, StatusCode::OK);
+        assert_eq!(text(&r), text(&direct), "the same projection as the authority's read");
+        assert!(text(&r).contains("<consignment"), "{}", text(&r));
+
+        let cases: &[(String, StatusCode)] = &[
+            (format!("/api/gate-api/v0/consignments/{}?subsetId=EU03", doc.id()), StatusCode::FORBIDDEN),
+            (format!("/api/gate-api/v0/consignments/{}", doc.id()), StatusCode::BAD_REQUEST),
+            (format!("/api/gate-api/v0/consignments/{}?subsetId=NOPE99", doc.id()), StatusCode::BAD_REQUEST),
+            (format!("/api/gate-api/v0/consignments/{}?subsetId=EU01", uuid::Uuid::new_v4()), StatusCode::NOT_FOUND),
+            ("/api/gate-api/v0/consignments/not-a-uuid?subsetId=EU01".to_owned(), StatusCode::NOT_FOUND),
+        ];
+        for (uri, status) in cases {
+            let r = app.get(uri, &gate).await;
+            assert_eq!(r.status, *status, "{uri}: {}", text(&r));
+            assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+        }
+        // Other kinds are refused.
+        for token in [&ilt, &sender.token, &app.admin] {
+            assert_eq!(app.get(&uri, token).await.status, StatusCode::FORBIDDEN);
+        }
+        assert_eq!(app.call("GET", &uri, None, None).await.status, StatusCode::UNAUTHORIZED);
+        // The read and the refusal are audited for the document's parties.
+        let log = app.get(&format!("/v1/documents/{}/audit", doc.id()), &sender.token).await.json();
+        let actions: Vec<&str> = log
+            .as_array()
+            .expect("audit")
+            .iter()
+            .filter(|e| e["principal_id"] == gate_id.to_string())
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert_eq!(actions, ["gate.uil.read", "gate.uil.refused"], "{log}");
+    }
+}
+
+#[tokio::test]
+async fn gate_follow_ups_reach_the_parties() {
+    for app in TestApp::all("gate_follow_ups").await {
+        let sender = app.party(1).await;
+        let stranger = app.party(2).await;
+        let doc = issue("NL-GATE-2", &sender.key, None);
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let (gate_id, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({})).await;
+        let uri = format!("/api/gate-api/v0/consignments/{}/follow-up", doc.id());
+        let msg = "Trailer checked at Venlo; seal intact.";
+        let r = app.call("POST", &uri, Some(&gate), Some(msg.as_bytes().to_vec())).await;
+        assert_eq!(r.status, StatusCode::OK, "{} on {}", text(&r), app.backend());
+
+        let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        assert_eq!(list[0]["message"], msg);
+        assert_eq!(list[0]["principalId"], gate_id.to_string());
+        assert_eq!(list[0]["documentId"], doc.id());
+        assert_eq!(
+            app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &stranger.token).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let log = app.get(&format!("/v1/documents/{}/audit", doc.id()), &sender.token).await.json();
+        assert!(
+            log.as_array()
+                .expect("audit")
+                .iter()
+                .any(|e| e["action"] == "gate.follow_up" && e["principal_id"] == gate_id.to_string()),
+            "{log}"
+        );
+
+        let long = "x".repeat(256);
+        let cases: Vec<(String, Vec<u8>, StatusCode)> = vec![
+            (uri.clone(), b"   ".to_vec(), StatusCode::BAD_REQUEST),
+            (uri.clone(), long.into_bytes(), StatusCode::BAD_REQUEST),
+            (uri.clone(), b"\xff\xfe".to_vec(), StatusCode::BAD_REQUEST),
+            (
+                format!("/api/gate-api/v0/consignments/{}/follow-up", uuid::Uuid::new_v4()),
+                b"hi".to_vec(),
+                StatusCode::NOT_FOUND,
+            ),
+            ("/api/gate-api/v0/consignments/nope/follow-up".to_owned(), b"hi".to_vec(), StatusCode::NOT_FOUND),
+        ];
+        for (u, body, status) in cases {
+            assert_eq!(app.call("POST", &u, Some(&gate), Some(body)).await.status, status, "{u}");
+        }
+        let (_, ilt) = principal(&app, PrincipalKind::Authority, "ILT", json!({"country": "NL"})).await;
+        for token in [&ilt, &sender.token, &app.admin] {
+            let r = app.call("POST", &uri, Some(token), Some(b"hi".to_vec())).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN);
+        }
+        let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "refused follow-ups are not stored");
+    }
+}
