@@ -193,7 +193,7 @@ pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocumen
         id,
         content_digest: content_digest(verified.id(), &first_note_digest, &events),
         note_number,
-        sender_key_id: first.signer_key_id.clone(),
+        sender_ref: crate::store::sender_ref(&first.signer_key_id, None),
         note_json: serde_json::to_string(&verified.note).map_err(|e| ApiError::Internal(e.to_string()))?,
         state: verified.state().as_str().to_owned(),
         identifiers: identifiers(&typed),

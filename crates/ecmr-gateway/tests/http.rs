@@ -80,6 +80,29 @@ async fn submit_stores_once_and_refuses_conflicts() {
 }
 
 #[tokio::test]
+async fn note_numbers_are_unique_per_sender_party_whichever_key_signs() {
+    for app in TestApp::all("note_numbers_are_unique_per_sender_party").await {
+        let sender = app.party_with_keys(&[21, 22]).await;
+        let other = app.party(23).await;
+        let first = issue("NL-77", &common::key(21), None);
+        assert_eq!(app.post("/v1/documents", &sender.token, first.bytes().to_vec()).await.status, StatusCode::CREATED);
+        // The same party signing with its second key may not reuse the number.
+        let second_key = issue("NL-77", &common::key(22), None);
+        let a = app.post("/v1/documents", &sender.token, second_key.bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "note-number-taken"));
+        // Another sender may use the same number for its own note.
+        let elsewhere = issue("NL-77", &other.key, None);
+        assert_eq!(
+            app.post("/v1/documents", &other.token, elsewhere.bytes().to_vec()).await.status,
+            StatusCode::CREATED
+        );
+        // A new number from the second key is fine.
+        let fresh = issue("NL-78", &common::key(22), None);
+        assert_eq!(app.post("/v1/documents", &sender.token, fresh.bytes().to_vec()).await.status, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
 async fn malformed_and_invalid_documents_are_refused_with_reasons() {
     for app in TestApp::all("malformed_and_invalid_documents_are_refused_with_reasons").await {
         let sender = app.party(1).await;

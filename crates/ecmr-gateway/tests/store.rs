@@ -25,7 +25,7 @@ fn document(number: &str, sender: &str, carrier: &str) -> NewDocument {
         id: Uuid::new_v4(),
         content_digest: format!("sha256:{}", Uuid::new_v4().simple()),
         note_number: number.into(),
-        sender_key_id: sender.into(),
+        sender_ref: format!("key:{sender}"),
         note_json: r#"{"number":"x"}"#.into(),
         state: "issued".into(),
         events: vec![event(0, "issued", "sender", sender)],

@@ -114,9 +114,14 @@ pub async fn submit(
     if !party.keys.iter().any(|k| checked.signer_key_ids.contains(&k.key_id)) {
         return Err(ApiError::Forbidden("none of the caller's keys signed this document".into()));
     }
-    let id = checked.record.id;
-    let number = checked.record.note_number.clone();
-    match state.store.documents.insert_document(checked.record).await? {
+    let mut record = checked.record;
+    if let Some(issued) = record.events.first() {
+        let owner = state.store.principals.key_owner(&issued.signer_key_id).await?;
+        record.sender_ref = crate::store::sender_ref(&issued.signer_key_id, owner);
+    }
+    let id = record.id;
+    let number = record.note_number.clone();
+    match state.store.documents.insert_document(record).await? {
         InsertOutcome::Created(s) => Ok((StatusCode::CREATED, Json(receipt(&state, &s)))),
         InsertOutcome::Identical(s) => Ok((StatusCode::OK, Json(receipt(&state, &s)))),
         InsertOutcome::IdTaken => Err(ApiError::Conflict {

@@ -136,10 +136,11 @@ pub struct NewDocument {
     pub id: Uuid,
     /// `sha256:<hex>` of the canonical form of the whole submitted document: equal digests are the same submission.
     pub content_digest: String,
-    /// The note number (box "number"), unique per sender key.
+    /// The note number (box "number"), unique per sender.
     pub note_number: String,
-    /// Key id of the sender that signed the `issued` event.
-    pub sender_key_id: String,
+    /// Who the sender is, for note-number uniqueness: `party:<principal id>` when the key that signed `issued` is
+    /// bound to a party principal, else `key:<key id>` (see [`sender_ref`]).
+    pub sender_ref: String,
     /// The note as issued (JSON).
     pub note_json: String,
     /// Lifecycle state after the last event.
@@ -703,5 +704,14 @@ impl Store {
     /// Finishes pending writes and closes connections.
     pub async fn close(&self) {
         self.backend.close().await
+    }
+}
+
+/// The sender reference of a document whose `issued` event was signed by `key_id`, owned by `owner` if the key is
+/// bound to a party principal: note numbers are unique per sender party, whichever of its keys signs.
+pub fn sender_ref(key_id: &str, owner: Option<Uuid>) -> String {
+    match owner {
+        Some(party) => format!("party:{party}"),
+        None => format!("key:{key_id}"),
     }
 }

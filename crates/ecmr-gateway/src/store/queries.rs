@@ -104,7 +104,7 @@ macro_rules! queries {
             let mut inserted = std::collections::HashSet::new();
             for chunk in docs.chunks(CHUNK) {
                 let mut qb = QueryBuilder::<$db>::new(
-                    "INSERT INTO documents (id, content_digest, note_number, sender_key_id, note_json, state, \
+                    "INSERT INTO documents (id, content_digest, note_number, sender_ref, note_json, state, \
                      last_seq, last_event_digest, submitted_by, received_at, updated_at) ",
                 );
                 qb.push_values(chunk.iter(), |mut b, d| {
@@ -113,7 +113,7 @@ macro_rules! queries {
                     b.push_bind(d.id.to_string())
                         .push_bind(d.content_digest.clone())
                         .push_bind(d.note_number.clone())
-                        .push_bind(d.sender_key_id.clone())
+                        .push_bind(d.sender_ref.clone())
                         .push_bind(d.note_json.clone())
                         .push_bind(d.state.clone())
                         .push_bind(last.map(|e| e.seq).unwrap_or(-1))
@@ -221,8 +221,8 @@ macro_rules! queries {
                     out.push(if digest == d.content_digest { InsertOutcome::Identical(s) } else { InsertOutcome::IdTaken });
                     continue;
                 }
-                let row = sqlx::query("SELECT id FROM documents WHERE sender_key_id = $1 AND note_number = $2")
-                    .bind(&d.sender_key_id)
+                let row = sqlx::query("SELECT id FROM documents WHERE sender_ref = $1 AND note_number = $2")
+                    .bind(&d.sender_ref)
                     .bind(&d.note_number)
                     .fetch_optional(&mut *conn)
                     .await?;

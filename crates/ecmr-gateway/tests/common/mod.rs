@@ -224,6 +224,23 @@ impl TestApp {
         Party { id: p.id, token: token.token, key, seed }
     }
 
+    /// A party principal holding the keys of every seed given; the first one's key is `Party::key`.
+    pub async fn party_with_keys(&self, seeds: &[u8]) -> Party {
+        let (p, token) = create_principal(
+            &self.store,
+            NewPrincipal {
+                kind: PrincipalKind::Party,
+                name: format!("party {seeds:?}"),
+                public_keys: seeds.iter().map(|s| public(&key(*s))).collect(),
+                details: None,
+                token_expires_at: None,
+            },
+        )
+        .await
+        .expect("party");
+        Party { id: p.id, token: token.token, key: key(seeds[0]), seed: seeds[0] }
+    }
+
     pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Answer {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
