@@ -4,7 +4,11 @@
 //! the measurement), then submits them over `--connections` concurrent connections and reports throughput and
 //! latency percentiles; `--gets` then reads documents back the same way, `--uils` asks for them as an eFTI
 //! authority (`POST /v1/control/uil`, subset EU01) and `--searches` runs identifier searches (each document then gets
-//! a vehicle registration of its own, so that every search finds one consignment).
+//! a vehicle registration of its own, so that every search finds one consignment). `--read-connections 1,8,32`
+//! repeats the UIL and search phases at each connection count, and `--hello-url` measures a plain `GET` on a bare
+//! server (`ecmr-hello`) at the same counts with the same client, right after them. `--sign-inline` signs each
+//! document while submitting it instead of beforehand (for filling a store with up to 1,000,000 documents without
+//! holding them all in memory; the ingest figure then includes the client's signing).
 //!
 //! ```text
 //! ecmr-load --url http://127.0.0.1:8080 --admin-token-file ecmr-data/admin-token --docs 20000 --connections 64
@@ -57,6 +61,18 @@ struct Args {
     /// Give up after this many seconds per phase.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
+    /// Connection counts for the UIL, search and hello phases, comma-separated (default: `--connections`).
+    #[arg(long, value_delimiter = ',')]
+    read_connections: Vec<usize>,
+    /// A bare server (e.g. `ecmr-hello`) to measure with plain GETs at each read connection count; loopback only.
+    #[arg(long)]
+    hello_url: Option<String>,
+    /// Plain GETs per hello phase (default: the larger of `--uils` and `--searches`).
+    #[arg(long)]
+    hellos: Option<usize>,
+    /// Sign each document while submitting it rather than all beforehand (bounded memory for large fills).
+    #[arg(long)]
+    sign_inline: bool,
     /// Example note to issue (its number is replaced for each document).
     #[arg(long)]
     note: Option<PathBuf>,
@@ -195,6 +211,12 @@ async fn main() -> Result<(), String> {
     if !loopback(&args.url) {
         return Err(format!("{} is not a loopback address; ecmr-load only targets this machine", args.url));
     }
+    let hello_url = args.hello_url.clone();
+    if let Some(h) = &hello_url
+        && !loopback(h)
+    {
+        return Err(format!("{h} is not a loopback address; ecmr-load only targets this machine"));
+    }
     let docs = args.docs.min(1_000_000);
     let gets = args.gets.min(1_000_000);
     let connections = args.connections.clamp(1, 1024);
@@ -225,35 +247,38 @@ async fn main() -> Result<(), String> {
     let signing = Instant::now();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let at = chrono::Utc::now();
-    let mut bodies = Vec::with_capacity(docs);
-    let mut ids = Vec::with_capacity(docs);
-    for i in 0..docs {
-        let mut n = note.clone();
-        n["number"] = serde_json::json!(format!("LOAD-{}-{i}", &run_id[..8]));
-        if args.searches > 0
-            && let Some(v) = n.pointer_mut("/transport/vehicles/0/registration")
-        {
-            *v = serde_json::json!(vehicle(&run_id, i));
+    let ids: Vec<uuid::Uuid> = (0..docs).map(|_| uuid::Uuid::new_v4()).collect();
+    let ids = Arc::new(ids);
+    let with_vehicles = args.searches > 0;
+    let sign = {
+        let (run_id, ids) = (run_id.clone(), ids.clone());
+        move |i: usize| -> Result<Bytes, String> {
+            let mut n = note.clone();
+            n["number"] = serde_json::json!(format!("LOAD-{}-{i}", &run_id[..8]));
+            if with_vehicles && let Some(v) = n.pointer_mut("/transport/vehicles/0/registration") {
+                *v = serde_json::json!(vehicle(&run_id, i));
+            }
+            let id = ids.get(i).copied().unwrap_or_default();
+            let doc = ecmr::sign::issue_value(id, n, at, &key).map_err(|e| e.to_string())?;
+            Ok(Bytes::from(doc.into_bytes()))
         }
-        let id = uuid::Uuid::new_v4();
-        let doc = ecmr::sign::issue_value(id, n, at, &key).map_err(|e| e.to_string())?;
-        bodies.push(Bytes::from(doc.into_bytes()));
-        ids.push(id);
-    }
-    println!(
-        "signed {docs} documents in {:.2} s; submitting over {connections} connections to {base}",
-        signing.elapsed().as_secs_f64()
-    );
-    let bodies = Arc::new(bodies);
+    };
     let url = format!("{base}/v1/documents");
-    let ingest = {
-        let bodies = bodies.clone();
+    let ingest = if args.sign_inline {
+        println!("submitting {docs} documents, signed while submitting, over {connections} connections to {base}");
+        run(&client, &token, docs, connections, max, &[201], move |i| ("POST", url.clone(), sign(i).ok())).await
+    } else {
+        let bodies = (0..docs).map(&sign).collect::<Result<Vec<_>, _>>()?;
+        println!(
+            "signed {docs} documents in {:.2} s; submitting over {connections} connections to {base}",
+            signing.elapsed().as_secs_f64()
+        );
+        let bodies = Arc::new(bodies);
         run(&client, &token, docs, connections, max, &[201], move |i| ("POST", url.clone(), bodies.get(i).cloned()))
             .await
     };
     report("ingest POST /v1/documents", &ingest);
 
-    let ids = Arc::new(ids);
     if gets > 0 && ingest.ok > 0 {
         let ids = ids.clone();
         let stored = ingest.ok.min(ids.len());
@@ -279,35 +304,55 @@ async fn main() -> Result<(), String> {
         let created: serde_json::Value = serde_json::from_slice(&resp).map_err(|e| e.to_string())?;
         let authority = created["token"].as_str().unwrap_or_default().to_owned();
         let stored = ingest.ok.min(ids.len());
+        let uil_bodies: Arc<Vec<Bytes>> = Arc::new(if uils > 0 {
+            ids.iter()
+                .take(stored)
+                .map(|id| {
+                    let b = serde_json::json!({"gateId": args.gate_id, "platformId": args.platform_id,
+                        "datasetId": id, "subsetId": ["EU01"]});
+                    Bytes::from(b.to_string())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        });
+        let uil_url = format!("{base}/v1/control/uil");
+        let search_url = format!("{base}/v1/control/identifiers");
         if uils > 0 {
-            let bodies: Arc<Vec<Bytes>> = Arc::new(
-                ids.iter()
-                    .map(|id| {
-                        let b = serde_json::json!({"gateId": args.gate_id, "platformId": args.platform_id,
-                            "datasetId": id, "subsetId": ["EU01"]});
-                        Bytes::from(b.to_string())
-                    })
-                    .collect(),
-            );
-            check_complete(&client, &format!("{base}/v1/control/uil"), &authority, bodies.first().cloned()).await?;
-            let url = format!("{base}/v1/control/uil");
-            let phase = run(&client, &authority, uils, connections, max, &[202], move |i| {
-                ("POST", url.clone(), bodies.get((i * 7919) % stored).cloned())
-            })
-            .await;
-            report("eFTI POST /v1/control/uil (EU01)", &phase);
+            check_complete(&client, &uil_url, &authority, uil_bodies.first().cloned()).await?;
         }
         if searches > 0 {
-            let run_id = run_id.clone();
-            let url = format!("{base}/v1/control/identifiers");
             let first = serde_json::json!({"identifier": vehicle(&run_id, 0)}).to_string();
-            check_complete(&client, &url, &authority, Some(Bytes::from(first))).await?;
-            let phase = run(&client, &authority, searches, connections, max, &[200], move |i| {
-                let body = serde_json::json!({"identifier": vehicle(&run_id, (i * 7919) % stored)});
-                ("POST", url.clone(), Some(Bytes::from(body.to_string())))
-            })
-            .await;
-            report("eFTI POST /v1/control/identifiers", &phase);
+            check_complete(&client, &search_url, &authority, Some(Bytes::from(first))).await?;
+        }
+        let counts = if args.read_connections.is_empty() { vec![connections] } else { args.read_connections.clone() };
+        for (round, &c) in counts.iter().enumerate() {
+            let c = c.clamp(1, 1024);
+            // Each round starts elsewhere in the store, so that rounds do not read the same documents.
+            let offset = round * 104_729;
+            if uils > 0 {
+                let (bodies, url) = (uil_bodies.clone(), uil_url.clone());
+                let phase = run(&client, &authority, uils, c, max, &[202], move |i| {
+                    ("POST", url.clone(), bodies.get((i * 7919 + offset) % stored).cloned())
+                })
+                .await;
+                report(&format!("eFTI POST /v1/control/uil (EU01), {c} connections, {stored} stored"), &phase);
+            }
+            if searches > 0 {
+                let (run_id, url) = (run_id.clone(), search_url.clone());
+                let phase = run(&client, &authority, searches, c, max, &[200], move |i| {
+                    let body = serde_json::json!({"identifier": vehicle(&run_id, (i * 7919 + offset) % stored)});
+                    ("POST", url.clone(), Some(Bytes::from(body.to_string())))
+                })
+                .await;
+                report(&format!("eFTI POST /v1/control/identifiers, {c} connections, {stored} stored"), &phase);
+            }
+            if let Some(hello) = &hello_url {
+                let n = args.hellos.unwrap_or(uils.max(searches));
+                let url = hello.clone();
+                let phase = run(&client, "none", n, c, max, &[200], move |_| ("GET", url.clone(), None)).await;
+                report(&format!("hello GET {hello}, {c} connections"), &phase);
+            }
         }
     }
     Ok(())

@@ -30,6 +30,11 @@ mod q {
 /// How often the WAL is checkpointed into the database file, off the writer's path.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
+/// WAL length (in pages) above which a checkpoint also restarts the WAL. Passive checkpoints never finish under a
+/// steady stream of commits, so without a restart the WAL grows without bound (about 60 KB per ingested document
+/// was measured: 2.9 GB of WAL after 50,000 documents).
+const WAL_RESTART_PAGES: i64 = 16_384;
+
 /// SQLite store with a group-committing writer.
 pub struct SqliteStore {
     writer: Writer,
@@ -45,8 +50,18 @@ async fn checkpointer(pool: SqlitePool) {
         if pool.is_closed() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
+        let log_pages =
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
+                Ok((_busy, log, _checkpointed)) => log,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                    continue;
+                }
+            };
+        if log_pages > WAL_RESTART_PAGES
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&pool).await
+        {
+            tracing::warn!(error = %e, "WAL restart checkpoint failed");
         }
     }
 }
