@@ -25,6 +25,15 @@ fn bench(c: &mut Criterion) {
     g.bench_function("xml/identifier", |b| b.iter(|| black_box(&consignment).to_xml(&identifier)));
     g.bench_function("xml/EU01+EU02+EU03", |b| b.iter(|| black_box(&consignment).to_xml(&eu)));
     g.bench_function("project+xml/full", |b| b.iter(|| efti::to_xml(black_box(&doc), &full)));
+    // What a store keeping the full dataset as text does per read: read it back, write the subset asked for.
+    let stored = consignment.to_xml(&full);
+    g.bench_function("from_xml/full", |b| b.iter(|| efti::Consignment::from_xml(black_box(&stored))));
+    g.bench_function("from_xml+xml/EU01+EU02+EU03", |b| {
+        b.iter(|| efti::Consignment::from_xml(black_box(&stored)).map(|c| c.to_xml(&eu)))
+    });
+    g.bench_function("from_xml+identifiers", |b| {
+        b.iter(|| efti::Consignment::from_xml(black_box(&stored)).map(|c| identifiers::from_projection(&c)))
+    });
     g.finish();
 
     let dataset = identifiers::parse(IDENTIFIERS).expect("fixture parses");

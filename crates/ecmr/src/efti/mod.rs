@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod dataset;
 pub mod identifiers;
 mod map;
 pub mod search;
@@ -35,6 +36,7 @@ use crate::document::{Document, Event};
 use crate::model::ConsignmentNote;
 use crate::verify::Verified;
 
+pub use dataset::DatasetError;
 pub use map::{ROAD, ROAD_CONSIGNMENT_NOTE, project_parts};
 
 /// Namespace of the common dataset.

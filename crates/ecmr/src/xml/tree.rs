@@ -7,7 +7,7 @@ use quick_xml::reader::NsReader;
 
 use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
 
-/// The namespaces the reader knows: the four of the eCMR message and that of the eFTI identifier dataset.
+/// The namespaces the reader knows: the four of the eCMR message and those of the eFTI datasets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ns {
     Rsm,
@@ -15,6 +15,7 @@ pub(crate) enum Ns {
     Udt,
     Qdt,
     EftiIdentifier,
+    EftiCommon,
 }
 
 /// The XML Schema instance namespace (`xsi:schemaLocation`).
@@ -39,6 +40,10 @@ pub(crate) const ECMR: Vocabulary =
 pub(crate) const EFTI_IDENTIFIER: Vocabulary =
     Vocabulary { namespaces: &[Ns::EftiIdentifier], root: (Ns::EftiIdentifier, "consignment"), schema_location: true };
 
+/// The eFTI common dataset (`consignment-common.xsd`).
+pub(crate) const EFTI_COMMON: Vocabulary =
+    Vocabulary { namespaces: &[Ns::EftiCommon], root: (Ns::EftiCommon, "consignment"), schema_location: true };
+
 impl Ns {
     /// The four namespaces of the eCMR message.
     pub(crate) const ALL: [Ns; 4] = [Ns::Rsm, Ns::Ram, Ns::Udt, Ns::Qdt];
@@ -50,6 +55,7 @@ impl Ns {
             Ns::Udt => NS_UDT,
             Ns::Qdt => NS_QDT,
             Ns::EftiIdentifier => crate::efti::IDENTIFIER_NAMESPACE,
+            Ns::EftiCommon => crate::efti::COMMON_NAMESPACE,
         }
     }
 
@@ -59,7 +65,7 @@ impl Ns {
             Ns::Ram => "ram",
             Ns::Udt => "udt",
             Ns::Qdt => "qdt",
-            Ns::EftiIdentifier => "efti",
+            Ns::EftiIdentifier | Ns::EftiCommon => "efti",
         }
     }
 
