@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use ecmr::canonical::{self, MAX_DOCUMENT_BYTES, StrictJsonErrorKind};
 use ecmr::document::Document;
+use ecmr::efti::{Consignment, Subsets};
 use ecmr::verify::{FailureKind, Verified, verify};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -120,6 +121,28 @@ fn identifiers(note: &ecmr::ConsignmentNote) -> Vec<Identifier> {
     out
 }
 
+/// The full eFTI common dataset of a verified document as XML, kept with the document so that authority reads
+/// need neither the signed document nor a new projection. Only a dataset that reads back as exactly the projected
+/// consignment is kept (anything else is projected from the signed document when read).
+fn efti_view(verified: &Verified<Document>) -> Option<String> {
+    let projected = match ecmr::efti::project(verified) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(document = verified.id(), error = %e, "verified document does not project");
+            return None;
+        }
+    };
+    let xml = projected.to_xml(&Subsets::Full);
+    match Consignment::from_xml(&xml) {
+        Ok(back) if back == projected => Some(xml),
+        other => {
+            let why = other.err().map_or_else(|| "differs".to_owned(), |e| e.to_string());
+            tracing::warn!(document = verified.id(), why, "eFTI dataset does not read back; not kept");
+            None
+        }
+    }
+}
+
 fn new_events(doc: &Document) -> Result<Vec<NewEvent>, ApiError> {
     doc.events
         .iter()
@@ -197,6 +220,7 @@ pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocumen
         note_json: serde_json::to_string(&verified.note).map_err(|e| ApiError::Internal(e.to_string()))?,
         state: verified.state().as_str().to_owned(),
         identifiers: identifiers(&typed),
+        efti_xml: efti_view(&verified),
         events,
         keys: dedup(keys),
         submitted_by,
@@ -287,11 +311,14 @@ pub fn check_event(stored: &StoredDocument, event: &Value, submitted_by: Uuid) -
     let mut keys =
         vec![DocumentKey { key_id: new.signer_key_id.clone(), role: new.role.clone(), relation: KeyRelation::Signer }];
     keys.extend(pinned_keys(verified.current_note()));
+    let typed = typed_note(&verified)?;
     Ok(EventCheck::Append(Box::new(EventAppend {
         document_id: stored.summary.id,
         state: verified.state().as_str().to_owned(),
         event: new,
         keys: dedup(keys),
+        identifiers: identifiers(&typed),
+        efti_xml: efti_view(&verified),
         submitted_by,
         received_at: now(),
     })))

@@ -735,3 +735,103 @@ async fn every_authority_route_needs_a_token() {
         }
     }
 }
+
+/// The eFTI answers follow the document to its latest event: the UIL answer of every subset equals the projection
+/// of the signed document, search results carry the take-over time, and an amendment that changes the vehicle
+/// moves the document in the roadside index.
+#[tokio::test]
+async fn answers_follow_the_latest_event() {
+    for app in TestApp::all("answers_follow_the_latest_event").await {
+        let sender = app.party(1).await;
+        let carrier = app.party(2).await;
+        let issued = issue("NL-LATEST-1", &sender.key, Some(&carrier.key));
+        assert_eq!(app.post("/v1/documents", &sender.token, issued.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let (_, full) = authority(&app, "KMar", &["full"]).await;
+        let search = |id: &str| json!({"identifier": id, "identifierType": ["means"]});
+        let found = app.post("/v1/control/identifiers", &full, bytes(&search("12BXL4"))).await.json();
+        assert_eq!(found["identifiers"].as_array().map(Vec::len), Some(1), "{found}");
+        assert!(found["identifiers"][0].get("carrierAcceptanceDatetime").is_none(), "not taken over yet: {found}");
+
+        let taken = common::take_over(&issued, &carrier.key);
+        let uri = format!("/v1/documents/{}/events", issued.id());
+        let r = app.post(&uri, &carrier.token, common::last_event(&taken)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+        let at = "2026-11-28T07:00:00Z".parse().expect("time");
+        let patch = json!({"transport": {"vehicles": [{"registration": "ZZ-999-Z", "country": "BE"}]}});
+        let amended = taken.amend(patch, "tractor replaced after a breakdown", at, &sender.key).expect("amend");
+        let r = app.post(&uri, &sender.token, common::last_event(&amended)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+
+        // Every subset answered equals the projection of the signed document as it now stands.
+        for ids in [&["full"][..], &["identifier"], &["EU01"], &["EU02", "EU05a"], &["EU06"]] {
+            let mut body = uil_body(amended.id());
+            body["subsetId"] = json!(ids);
+            let a = app.post("/v1/control/uil", &full, bytes(&body)).await.json();
+            assert_eq!(a["status"], "COMPLETE", "{a}");
+            let expected =
+                ecmr::efti::to_xml(&amended, &Subsets::parse(ids.iter().copied()).expect("ids")).expect("xml");
+            assert_eq!(decode(&a["data"]), expected, "{}: {ids:?}", app.backend());
+            let direct = app
+                .get(&format!("/v1/uil/ecmr-gate/ecmr-platform/{}?subsetId={}", amended.id(), ids.join(",")), &full)
+                .await;
+            assert_eq!(String::from_utf8_lossy(&direct.body), expected, "{}: direct {ids:?}", app.backend());
+        }
+
+        // The roadside index follows the amendment; the result says when the carrier took the goods over.
+        let old = app.post("/v1/control/identifiers", &full, bytes(&search("12BXL4"))).await.json();
+        assert_eq!(old["identifiers"], json!([]), "{}: the replaced vehicle no longer finds it", app.backend());
+        let new = app.post("/v1/control/identifiers", &full, bytes(&search("zz999Z"))).await.json();
+        let hit = &new["identifiers"][0];
+        assert_eq!(hit["datasetId"], amended.id(), "{new}");
+        assert_eq!(hit["mainCarriageTransportMovement"][0]["id"], "ZZ-999-Z");
+        assert_eq!(hit["mainCarriageTransportMovement"][0]["registrationCountryCode"], "BE");
+        let projected = ecmr::efti::identifiers::from_document(&amended).expect("projects");
+        let accepted = projected.carrier_acceptance_date_time.and_then(|t| t.to_rfc3339()).expect("taken over");
+        assert_eq!(hit["carrierAcceptanceDatetime"], accepted.as_str());
+        assert!(hit.get("deliveryEventActualOccurrenceDatetime").is_none(), "not delivered: {hit}");
+        only_members(
+            hit,
+            "ConsignmentApiDto",
+            &[
+                "gateId",
+                "platformId",
+                "datasetId",
+                "carrierAcceptanceDatetime",
+                "deliveryEventActualOccurrenceDatetime",
+                "mainCarriageTransportMovement",
+                "usedTransportEquipment",
+            ],
+        );
+    }
+}
+
+/// Documents stored without an eFTI dataset (before the column existed) or with one that no longer reads are
+/// verified and projected again: the answers are the same.
+#[tokio::test]
+async fn documents_without_a_stored_dataset_are_projected_again() {
+    let (store, path) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let doc = issue("NL-OLD-1", &sender.key, None);
+    assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+    let (_, full) = authority(&app, "ILT", &["full"]).await;
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("open");
+    for stored in [None, Some("<consignment xmlns=\"http://efti.eu/v1/consignment/common\"><bogus/></consignment>")] {
+        sqlx::query("UPDATE documents SET efti_xml = ?1 WHERE id = ?2")
+            .bind(stored)
+            .bind(doc.id())
+            .execute(&raw)
+            .await
+            .expect("update");
+        for ids in [&["full"][..], &["EU01"]] {
+            let mut body = uil_body(doc.id());
+            body["subsetId"] = json!(ids);
+            let a = app.post("/v1/control/uil", &full, bytes(&body)).await.json();
+            let expected = ecmr::efti::to_xml(&doc, &Subsets::parse(ids.iter().copied()).expect("ids")).expect("xml");
+            assert_eq!(decode(&a["data"]), expected, "{stored:?} {ids:?}");
+        }
+        let r = app.post("/v1/control/identifiers", &full, bytes(&json!({"identifier": "12bxl4"}))).await.json();
+        assert_eq!(r["identifiers"][0]["datasetId"], doc.id(), "{stored:?}: {r}");
+    }
+    raw.close().await;
+}

@@ -40,6 +40,7 @@ fn document(number: &str, sender: &str, carrier: &str) -> NewDocument {
             mode_code: Some("3".into()),
             dangerous_goods: true,
         }],
+        efti_xml: Some(format!("<consignment>{number}</consignment>")),
         submitted_by: Uuid::new_v4(),
         received_at: now(),
     }
@@ -51,6 +52,14 @@ fn append(doc: Uuid, seq: i64, kind: &str, key: &str) -> EventAppend {
         event: event(seq, kind, "carrier", key),
         state: "in_transit".into(),
         keys: vec![DocumentKey { key_id: key.into(), role: "carrier".into(), relation: KeyRelation::Signer }],
+        identifiers: vec![Identifier {
+            kind: "vehicle".into(),
+            value: format!("NEW{seq}"),
+            country: Some("BE".into()),
+            mode_code: Some("3".into()),
+            dangerous_goods: false,
+        }],
+        efti_xml: Some(format!("<consignment>after {seq}</consignment>")),
         submitted_by: Uuid::new_v4(),
         received_at: now(),
     }
@@ -97,6 +106,8 @@ async fn insert_is_idempotent_and_refuses_conflicts() {
         assert_eq!(json["id"], doc.id.to_string());
         assert_eq!(json["events"][0]["kind"], "issued");
         assert_eq!(store.documents.identifiers(doc.id).await.unwrap(), doc.identifiers);
+        assert_eq!(store.documents.efti_xml(doc.id).await.unwrap(), Some(doc.efti_xml.clone()));
+        assert_eq!(store.documents.efti_xml(Uuid::new_v4()).await.unwrap(), None);
         assert_eq!(store.documents.count_documents().await.unwrap(), 2);
         assert!(store.documents.get_document(Uuid::new_v4()).await.unwrap().is_none());
         store.close().await;
@@ -117,6 +128,9 @@ async fn append_extends_the_chain_once_per_seq() {
         assert_eq!((s.last_seq, s.state.as_str()), (1, "in_transit"));
         assert_eq!(s.last_event_digest, a.event.digest);
         assert!(s.updated_at >= s.received_at);
+        // The eFTI dataset and the roadside index follow the note to its latest state.
+        assert_eq!(store.documents.efti_xml(doc.id).await.unwrap(), Some(a.efti_xml.clone()));
+        assert_eq!(store.documents.identifiers(doc.id).await.unwrap(), a.identifiers);
         // The same event again is harmless.
         assert!(matches!(store.documents.append_event(a.clone()).await.unwrap(), AppendOutcome::Identical(_)));
         // Another event at the same seq is refused; so is one that skips ahead.

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ecmr::efti::Subsets;
+use ecmr::efti::{Consignment, Subsets};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -25,8 +25,7 @@ use crate::app::{AppState, Caller};
 use crate::auth;
 use crate::error::{ApiError, Problem, RawBody};
 use crate::store::{
-    AuditEntry, ControlRequest, ControlWrite, FollowUp, Identifier, IdentifierQuery, Principal, PrincipalKind,
-    StoredDocument, now,
+    AuditEntry, ControlRequest, ControlWrite, FollowUp, IdentifierQuery, Principal, PrincipalKind, StoredDocument, now,
 };
 
 /// Most identifier-search results returned for one request.
@@ -147,6 +146,12 @@ pub struct ConsignmentApiDto {
     pub platform_id: String,
     /// The dataset id: with the two above, the UIL to ask for.
     pub dataset_id: String,
+    /// When the carrier took the goods over (RFC 3339), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_acceptance_datetime: Option<String>,
+    /// When the goods were delivered (RFC 3339), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_event_actual_occurrence_datetime: Option<String>,
     /// The means of transport.
     pub main_carriage_transport_movement: Vec<MainCarriageTransportMovementApiDto>,
     /// The equipment, with what it carries.
@@ -360,6 +365,32 @@ async fn verified(
     Ok(Some((doc, v)))
 }
 
+/// The eFTI common dataset of one of our documents, `None` when there is no such document, with the stored full
+/// dataset text when there is one that reads. The dataset is read from the full dataset stored with the document
+/// (written from the verified document when it or its last event was stored); a document stored without one, or
+/// with one that no longer reads, is verified again and projected.
+async fn dataset(state: &AppState, id: Uuid) -> Result<Option<(Consignment, Option<String>)>, ApiError> {
+    match state.store.documents.efti_xml(id).await? {
+        None => return Ok(None),
+        Some(Some(xml)) => match Consignment::from_xml(&xml) {
+            Ok(c) => return Ok(Some((c, Some(xml)))),
+            Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
+        },
+        Some(None) => {}
+    }
+    let Some((_, v)) = verified(state, id).await? else { return Ok(None) };
+    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
+    Ok(Some((c, None)))
+}
+
+/// The eFTI XML of one of our documents for `subsets` (see [`dataset`]); for `full`, the stored text itself.
+async fn dataset_xml(state: &AppState, id: Uuid, subsets: &Subsets) -> Result<Option<String>, ApiError> {
+    Ok(dataset(state, id).await?.map(|(c, stored)| match stored {
+        Some(text) if *subsets == Subsets::Full => text,
+        _ => c.to_xml(subsets),
+    }))
+}
+
 fn outcome_of(dto: &RequestIdDto) -> String {
     match &dto.error_code {
         Some(code) => format!("{} {code}", dto.status),
@@ -435,9 +466,7 @@ async fn answer_uil(
             )),
         ));
     }
-    let stored = verified(state, q.dataset_id).await?;
-    let document_id = stored.as_ref().map(|(d, _)| d.summary.id);
-    let Some((_, v)) = stored else {
+    let Some(xml) = dataset_xml(state, q.dataset_id, &subsets).await? else {
         return Ok((
             None,
             Err(ri(
@@ -446,7 +475,7 @@ async fn answer_uil(
             )),
         ));
     };
-    let xml = ecmr::efti::to_xml(&v, &subsets).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
+    let document_id = Some(q.dataset_id);
     Ok((document_id, Ok(STANDARD.encode(xml))))
 }
 
@@ -672,7 +701,13 @@ pub(crate) async fn read_dataset(
     let not_found = || ApiError::NotFound(format!("no dataset {dataset_id} on this gateway's platform"));
     let parsed = Subsets::parse(subsets).map_err(|e| ApiError::BadRequest(format!("subsetId: {e}")))?;
     let id = Uuid::try_parse(dataset_id).map_err(|_| not_found())?;
-    let Some((doc, v)) = verified(state, id).await? else { return Err(not_found()) };
+    // The signed document is verified again before it is handed out; the XML comes from the stored dataset.
+    let body = if json {
+        verified(state, id).await?.map(|(doc, _)| doc.to_json())
+    } else {
+        dataset_xml(state, id, &parsed).await?
+    };
+    let Some(body) = body else { return Err(not_found()) };
     if let Some(refused) = auth::first_not_entitled(who, subsets) {
         let what = uil_what(None, subsets, "refused");
         audit(state, entry(who, Some(id), &format!("{prefix}.uil.refused"), what, headers)).await?;
@@ -682,12 +717,7 @@ pub(crate) async fn read_dataset(
             format!("this {} may not request subset {refused:?}", who.kind.as_str())
         }));
     }
-    let (content_type, body) = if json {
-        ("application/json", doc.to_json())
-    } else {
-        let xml = ecmr::efti::to_xml(&v, &parsed).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-        ("application/xml", xml)
-    };
+    let content_type = if json { "application/json" } else { "application/xml" };
     let action = if json { format!("{prefix}.document.read") } else { format!("{prefix}.uil.read") };
     audit(state, entry(who, Some(id), &action, uil_what(None, subsets, "COMPLETE"), headers)).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
@@ -845,58 +875,9 @@ fn read_search(body: &Value) -> Result<IdentifierQuery, RiError> {
     })
 }
 
-/// Builds one result from a found document's current note (with the equipment it carries).
-fn consignment(
-    state: &AppState,
-    id: Uuid,
-    idents: &[Identifier],
-    note: Option<&ecmr::ConsignmentNote>,
-) -> ConsignmentApiDto {
-    let dg = idents.iter().any(|i| i.dangerous_goods);
-    let mode = idents.iter().find_map(|i| i.mode_code.as_deref()).and_then(|m| m.parse::<i32>().ok());
-    let (means, equipment) = match note {
-        Some(n) => (
-            n.transport
-                .vehicles
-                .iter()
-                .map(|v| MainCarriageTransportMovementApiDto {
-                    id: v.registration.clone(),
-                    mode_code: mode,
-                    dangerous_goods_indicator: dg,
-                    registration_country_code: Some(v.country.to_string()),
-                })
-                .collect(),
-            n.transport
-                .equipment
-                .iter()
-                .zip(1..)
-                .map(|(e, seq)| UsedTransportEquipmentApiDto {
-                    id: e.id.clone(),
-                    sequence_number: seq,
-                    registration_country: e.country.as_ref().map(ToString::to_string),
-                    category_code: e.category_code.clone(),
-                    carried_transport_equipment: e
-                        .carried
-                        .iter()
-                        .zip(1..)
-                        .map(|(c, seq)| CarriedTransportEquipmentApiDto { id: c.id.clone(), sequence_number: seq })
-                        .collect(),
-                })
-                .collect(),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    ConsignmentApiDto {
-        gate_id: state.config.gate_id.clone(),
-        platform_id: state.config.platform_id.clone(),
-        dataset_id: id.to_string(),
-        main_carriage_transport_movement: means,
-        used_transport_equipment: equipment,
-    }
-}
-
-/// Builds one result from a dataset an external platform registered.
-fn external(
+/// Builds one search result from the identifier dataset of a consignment: ours (projected) or one an external
+/// platform registered, so that both answer alike.
+fn result_dto(
     state: &AppState,
     platform_id: &str,
     dataset_id: &str,
@@ -908,6 +889,12 @@ fn external(
         gate_id: state.config.gate_id.clone(),
         platform_id: platform_id.to_owned(),
         dataset_id: dataset_id.to_owned(),
+        carrier_acceptance_datetime: c.carrier_acceptance_date_time.as_ref().and_then(|t| t.to_rfc3339()),
+        delivery_event_actual_occurrence_datetime: c
+            .delivery_event
+            .as_ref()
+            .and_then(|d| d.actual_occurrence_date_time.as_ref())
+            .and_then(|t| t.to_rfc3339()),
         main_carriage_transport_movement: c
             .main_carriage_transport_movements
             .iter()
@@ -981,9 +968,14 @@ pub async fn search_identifiers(
         Ok(q) => {
             let hits = state.store.control.search_identifiers(&q).await?;
             // Every hit is audited, in the same commit as the stored answer.
-            for (id, idents) in &hits {
-                let note = verified(&state, *id).await?.and_then(|(_, v)| v.current_note_typed().ok());
-                dto.identifiers.push(consignment(&state, *id, idents, note.as_ref()));
+            for (id, stored) in &hits {
+                let c = match stored.as_deref().map(Consignment::from_xml) {
+                    Some(Ok(c)) => Some(c),
+                    _ => dataset(&state, *id).await?.map(|(c, _)| c),
+                };
+                let Some(c) = c else { continue };
+                let found = ecmr::efti::identifiers::from_projection(&c);
+                dto.identifiers.push(result_dto(&state, &state.config.platform_id, &id.to_string(), &found));
                 let what = json!({
                     "requestId": request_id,
                     "identifier": q.value,
@@ -1002,7 +994,7 @@ pub async fn search_identifiers(
                         hit.platform_id, hit.dataset_id
                     ))
                 })?;
-                dto.identifiers.push(external(&state, &hit.platform_id, &hit.dataset_id, &c));
+                dto.identifiers.push(result_dto(&state, &hit.platform_id, &hit.dataset_id, &c));
                 let what = json!({
                     "requestId": request_id,
                     "identifier": q.value,

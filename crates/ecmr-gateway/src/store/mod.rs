@@ -151,6 +151,8 @@ pub struct NewDocument {
     pub keys: Vec<DocumentKey>,
     /// Vehicle and equipment identifiers.
     pub identifiers: Vec<Identifier>,
+    /// The eFTI common dataset (`full`) of the document, when it reads back exactly (see the `efti_xml` column).
+    pub efti_xml: Option<String>,
     /// Principal that submitted it.
     pub submitted_by: Uuid,
     /// When it was received.
@@ -259,6 +261,11 @@ pub struct EventAppend {
     pub state: String,
     /// New keys (the signer, keys pinned by an amendment).
     pub keys: Vec<DocumentKey>,
+    /// The vehicle and equipment identifiers of the note after the event; they replace the stored ones (an
+    /// amendment may change the vehicle).
+    pub identifiers: Vec<Identifier>,
+    /// The eFTI common dataset after the event, replacing the stored one (see [`NewDocument::efti_xml`]).
+    pub efti_xml: Option<String>,
     /// Principal that submitted it.
     pub submitted_by: Uuid,
     /// When it was received.
@@ -316,6 +323,9 @@ pub trait DocumentStore: Send + Sync {
     async fn count_documents(&self) -> StoreResult<i64>;
     /// The identifiers stored for a document.
     async fn identifiers(&self, id: Uuid) -> StoreResult<Vec<Identifier>>;
+    /// The stored eFTI common dataset of a document: `None` when there is no such document, `Some(None)` when
+    /// the document has none stored (see [`NewDocument::efti_xml`]).
+    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -623,8 +633,9 @@ pub trait ControlStore: Send + Sync {
     }
     /// The follow-up messages about a document, oldest first.
     async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>>;
-    /// Documents with a matching identifier, each with all its identifiers, ordered by document id.
-    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>>;
+    /// Documents with a matching identifier, each with its stored eFTI common dataset (see
+    /// [`DocumentStore::efti_xml`]), ordered by document id.
+    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Option<String>)>>;
     /// Registers or replaces an external platform's dataset with its index rows and the audit entry, in one
     /// transaction; returns whether it replaced an earlier registration.
     async fn put_dataset(&self, dataset: &PlatformDataset, audit: &AuditEntry) -> StoreResult<bool>;

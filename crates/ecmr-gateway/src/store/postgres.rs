@@ -121,6 +121,11 @@ impl DocumentStore for PgStore {
         let mut c = self.pool.acquire().await?;
         q::identifiers(&mut c, id).await
     }
+
+    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>> {
+        let mut c = self.pool.acquire().await?;
+        q::efti_xml(&mut c, id).await
+    }
 }
 
 #[async_trait]
@@ -223,7 +228,7 @@ impl ControlStore for PgStore {
         q::follow_ups(&mut c, document_id).await
     }
 
-    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
+    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Option<String>)>> {
         let mut c = self.pool.acquire().await?;
         q::search_identifiers(&mut c, query).await
     }

@@ -95,6 +95,26 @@ macro_rules! queries {
         /// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
         const CHUNK: usize = 100;
 
+        /// Stores identifier rows, a few multi-row statements for many documents.
+        async fn insert_identifiers(conn: &mut $conn, idents: &[(Uuid, &Identifier)]) -> StoreResult<()> {
+            for chunk in idents.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO identifiers (document_id, kind, value, country, mode_code, dangerous_goods) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, (id, i)| {
+                    b.push_bind(id.to_string())
+                        .push_bind(i.kind.clone())
+                        .push_bind(i.value.clone())
+                        .push_bind(i.country.clone())
+                        .push_bind(i.mode_code.clone())
+                        .push_bind(i.dangerous_goods);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
         /// Stores many verified documents with a handful of multi-row statements; each gets its own outcome, as
         /// [`insert_document`] would give it.
         pub(crate) async fn insert_documents(
@@ -105,7 +125,7 @@ macro_rules! queries {
             for chunk in docs.chunks(CHUNK) {
                 let mut qb = QueryBuilder::<$db>::new(
                     "INSERT INTO documents (id, content_digest, note_number, sender_ref, note_json, state, \
-                     last_seq, last_event_digest, submitted_by, received_at, updated_at) ",
+                     last_seq, last_event_digest, submitted_by, received_at, updated_at, efti_xml) ",
                 );
                 qb.push_values(chunk.iter(), |mut b, d| {
                     let last = d.events.last();
@@ -120,7 +140,8 @@ macro_rules! queries {
                         .push_bind(last.map(|e| e.digest.clone()).unwrap_or_default())
                         .push_bind(d.submitted_by.to_string())
                         .push_bind(at.clone())
-                        .push_bind(at);
+                        .push_bind(at)
+                        .push_bind(d.efti_xml.clone());
                 });
                 qb.push(" ON CONFLICT DO NOTHING RETURNING id");
                 for row in qb.build().fetch_all(&mut *conn).await? {
@@ -170,23 +191,9 @@ macro_rules! queries {
                 qb.push(" ON CONFLICT DO NOTHING");
                 qb.build().execute(&mut *conn).await?;
             }
-            let idents: Vec<(&NewDocument, &Identifier)> =
-                new.iter().flat_map(|d| d.identifiers.iter().map(move |i| (*d, i))).collect();
-            for chunk in idents.chunks(CHUNK) {
-                let mut qb = QueryBuilder::<$db>::new(
-                    "INSERT INTO identifiers (document_id, kind, value, country, mode_code, dangerous_goods) ",
-                );
-                qb.push_values(chunk.iter(), |mut b, (d, i)| {
-                    b.push_bind(d.id.to_string())
-                        .push_bind(i.kind.clone())
-                        .push_bind(i.value.clone())
-                        .push_bind(i.country.clone())
-                        .push_bind(i.mode_code.clone())
-                        .push_bind(i.dangerous_goods);
-                });
-                qb.push(" ON CONFLICT DO NOTHING");
-                qb.build().execute(&mut *conn).await?;
-            }
+            let idents: Vec<(Uuid, &Identifier)> =
+                new.iter().flat_map(|d| d.identifiers.iter().map(move |i| (d.id, i))).collect();
+            insert_identifiers(conn, &idents).await?;
             let audit: Vec<AuditEntry> = new
                 .iter()
                 .map(|d| AuditEntry {
@@ -370,13 +377,14 @@ macro_rules! queries {
             let at = format_time(a.received_at);
             if a.event.seq == current.last_seq + 1 && insert_event(conn, a.document_id, &a.event, &at).await? {
                 let r = sqlx::query(
-                    "UPDATE documents SET state = $1, last_seq = $2, last_event_digest = $3, updated_at = $4 \
-                     WHERE id = $5 AND last_seq = $6",
+                    "UPDATE documents SET state = $1, last_seq = $2, last_event_digest = $3, updated_at = $4, \
+                     efti_xml = $5 WHERE id = $6 AND last_seq = $7",
                 )
                 .bind(&a.state)
                 .bind(a.event.seq)
                 .bind(&a.event.digest)
                 .bind(&at)
+                .bind(&a.efti_xml)
                 .bind(a.document_id.to_string())
                 .bind(current.last_seq)
                 .execute(&mut *conn)
@@ -388,6 +396,13 @@ macro_rules! queries {
                     )));
                 }
                 insert_keys(conn, a.document_id, &a.keys).await?;
+                // The roadside index follows the note: an amendment may change the vehicle or the equipment.
+                sqlx::query("DELETE FROM identifiers WHERE document_id = $1")
+                    .bind(a.document_id.to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                let idents: Vec<(Uuid, &Identifier)> = a.identifiers.iter().map(|i| (a.document_id, i)).collect();
+                insert_identifiers(conn, &idents).await?;
                 audit_append(conn, &AuditEntry {
                     at: a.received_at,
                     document_id: Some(a.document_id),
@@ -522,6 +537,14 @@ macro_rules! queries {
 
         pub(crate) async fn count_documents(conn: &mut $conn) -> StoreResult<i64> {
             Ok(sqlx::query("SELECT COUNT(*) AS n FROM documents").fetch_one(&mut *conn).await?.try_get("n")?)
+        }
+
+        pub(crate) async fn efti_xml(conn: &mut $conn, id: Uuid) -> StoreResult<Option<Option<String>>> {
+            let row = sqlx::query("SELECT efti_xml FROM documents WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.map(|r| r.try_get("efti_xml")).transpose().map_err(Into::into)
         }
 
         pub(crate) async fn identifiers(conn: &mut $conn, id: Uuid) -> StoreResult<Vec<Identifier>> {
@@ -901,7 +924,7 @@ macro_rules! queries {
         pub(crate) async fn search_identifiers(
             conn: &mut $conn,
             q: &crate::store::IdentifierQuery,
-        ) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
+        ) -> StoreResult<Vec<(Uuid, Option<String>)>> {
             if q.value.is_empty() || q.limit == 0 {
                 return Ok(Vec::new());
             }
@@ -932,27 +955,14 @@ macro_rules! queries {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut qb = QueryBuilder::<$db>::new(
-                "SELECT document_id, kind, value, country, mode_code, dangerous_goods FROM identifiers \
-                 WHERE document_id IN (",
-            );
+            let mut qb = QueryBuilder::<$db>::new("SELECT id, efti_xml FROM documents WHERE id IN (");
             let mut sep = qb.separated(", ");
             for id in &ids {
                 sep.push_bind(id.clone());
             }
-            qb.push(") ORDER BY document_id, kind, value");
+            qb.push(") ORDER BY id");
             let rows = qb.build().fetch_all(&mut *conn).await?;
-            let mut by: BTreeMap<String, Vec<Identifier>> = BTreeMap::new();
-            for r in &rows {
-                by.entry(r.try_get("document_id")?).or_default().push(Identifier {
-                    kind: r.try_get("kind")?,
-                    value: r.try_get("value")?,
-                    country: r.try_get("country")?,
-                    mode_code: r.try_get("mode_code")?,
-                    dangerous_goods: r.try_get("dangerous_goods")?,
-                });
-            }
-            by.into_iter().map(|(id, idents)| Ok((uuid(&id)?, idents))).collect()
+            rows.iter().map(|r| Ok((uuid(&r.try_get::<String, _>("id")?)?, r.try_get("efti_xml")?))).collect()
         }
 
         pub(crate) async fn put_dataset(

@@ -163,6 +163,11 @@ impl DocumentStore for SqliteStore {
         let mut c = self.reads.acquire().await?;
         q::identifiers(&mut c, id).await
     }
+
+    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>> {
+        let mut c = self.reads.acquire().await?;
+        q::efti_xml(&mut c, id).await
+    }
 }
 
 #[async_trait]
@@ -265,7 +270,7 @@ impl ControlStore for SqliteStore {
         q::follow_ups(&mut c, document_id).await
     }
 
-    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Vec<Identifier>)>> {
+    async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Option<String>)>> {
         let mut c = self.reads.acquire().await?;
         q::search_identifiers(&mut c, query).await
     }

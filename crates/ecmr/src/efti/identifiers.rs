@@ -281,6 +281,35 @@ impl IdentifierConsignment {
 }
 
 impl DateTime {
+    /// The moment as RFC 3339 text (what the RI's JSON DTOs carry as `date-time`), when the value is a real
+    /// date or time in its format: `102` becomes midnight UTC, `203` is read as UTC, `205` keeps its offset
+    /// (a `205` value without one, as in the reference examples, is read as UTC).
+    ///
+    /// ```
+    /// use ecmr::efti::identifiers::{DateTime, DateTimeFormat};
+    /// let t = DateTime { value: "202611281230+0100".into(), format: DateTimeFormat::DateTimeOffset };
+    /// assert_eq!(t.to_rfc3339().as_deref(), Some("2026-11-28T12:30:00+01:00"));
+    /// let d = DateTime { value: "20261128".into(), format: DateTimeFormat::Date };
+    /// assert_eq!(d.to_rfc3339().as_deref(), Some("2026-11-28T00:00:00Z"));
+    /// let bad = DateTime { value: "20261399".into(), format: DateTimeFormat::Date };
+    /// assert_eq!(bad.to_rfc3339(), None);
+    /// ```
+    pub fn to_rfc3339(&self) -> Option<String> {
+        use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+        let utc = |t: NaiveDateTime| t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let minutes = |v: &str| NaiveDateTime::parse_from_str(v, "%Y%m%d%H%M").ok().map(utc);
+        match self.format {
+            DateTimeFormat::Date => {
+                NaiveDate::parse_from_str(&self.value, "%Y%m%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(utc)
+            }
+            DateTimeFormat::DateTime => minutes(&self.value),
+            DateTimeFormat::DateTimeOffset if self.value.len() == 12 => minutes(&self.value),
+            DateTimeFormat::DateTimeOffset => chrono::DateTime::parse_from_str(&self.value, "%Y%m%d%H%M%z")
+                .ok()
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        }
+    }
+
     fn to_element(&self, name: &'static str) -> Element {
         let mut e = leaf_element(name, self.value.clone());
         e.attributes.push(("formatId", self.format.code().to_owned()));
