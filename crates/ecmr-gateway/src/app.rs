@@ -1,7 +1,7 @@
 //! The HTTP application: shared state, authentication, and the router with its layers.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
@@ -30,6 +30,61 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// Recently authenticated tokens.
+    pub tokens: Arc<TokenCache>,
+}
+
+impl AppState {
+    /// The state of a gateway over `store` configured by `config`.
+    pub fn new(store: Store, config: Config) -> AppState {
+        let tokens = Arc::new(TokenCache::new(Duration::from_millis(config.auth_cache_millis)));
+        AppState { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()), tokens }
+    }
+}
+
+/// Most tokens remembered at once; the cache is emptied when it is full.
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+/// Tokens authenticated in the last `ttl`, by their SHA-256, so that a request does not cost a store lookup each.
+/// Any change an admin makes through this gateway (revocation, subsets) empties it.
+#[derive(Debug)]
+pub struct TokenCache {
+    ttl: Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Principal, Instant)>>,
+}
+
+impl TokenCache {
+    /// A cache keeping entries for `ttl` (zero: nothing is kept).
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache { ttl, entries: std::sync::Mutex::default() }
+    }
+
+    /// The principal of a token hash authenticated less than `ttl` ago.
+    pub fn get(&self, token_sha256: &str) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        let (p, at) = entries.get(token_sha256)?;
+        (at.elapsed() < self.ttl).then(|| p.clone())
+    }
+
+    /// Remembers a successful authentication.
+    pub fn put(&self, token_sha256: String, principal: &Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(token_sha256, (principal.clone(), Instant::now()));
+        }
+    }
+
+    /// Forgets every token (after a revocation or a change of entitlements).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<Metrics> {
@@ -77,12 +132,13 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .ok_or(ApiError::Unauthenticated)?;
-        let principal = state
-            .store
-            .principals
-            .authenticate(&token_hash(token), crate::store::now())
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let hash = token_hash(token);
+        if let Some(principal) = state.tokens.get(&hash) {
+            return Ok(Caller(principal));
+        }
+        let principal =
+            state.store.principals.authenticate(&hash, crate::store::now()).await?.ok_or(ApiError::Unauthenticated)?;
+        state.tokens.put(hash, &principal);
         Ok(Caller(principal))
     }
 }
@@ -133,4 +189,49 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::now;
+
+    fn principal() -> Principal {
+        Principal {
+            id: uuid::Uuid::new_v4(),
+            kind: PrincipalKind::Authority,
+            name: "ILT".into(),
+            details: serde_json::json!({"country": "NL", "subsets": ["full"]}),
+            keys: Vec::new(),
+            created_at: now(),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn tokens_are_remembered_for_the_ttl_only() {
+        let cache = TokenCache::new(Duration::from_millis(30));
+        let p = principal();
+        assert!(cache.get("h").is_none());
+        cache.put("h".into(), &p);
+        assert_eq!(cache.get("h").map(|c| c.id), Some(p.id));
+        assert!(cache.get("other").is_none());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(cache.get("h").is_none(), "expired");
+        cache.put("h".into(), &p);
+        cache.clear();
+        assert!(cache.get("h").is_none(), "cleared");
+    }
+
+    #[test]
+    fn a_zero_ttl_keeps_nothing_and_the_cache_stays_bounded() {
+        let off = TokenCache::new(Duration::ZERO);
+        off.put("h".into(), &principal());
+        assert!(off.get("h").is_none());
+        let cache = TokenCache::new(Duration::from_secs(60));
+        for i in 0..TOKEN_CACHE_ENTRIES + 5 {
+            cache.put(format!("h{i}"), &principal());
+        }
+        assert!(cache.entries.lock().expect("lock").len() <= TOKEN_CACHE_ENTRIES);
+    }
 }

@@ -39,6 +39,10 @@ pub struct Config {
     pub gate_id: String,
     /// The platform id this gateway stores documents as, the second part of every UIL. Env `ECMR_PLATFORM_ID`.
     pub platform_id: String,
+    /// How long an authenticated token is remembered, in milliseconds (0: look every token up in the store).
+    /// Revocations and subset changes made through this gateway's admin API apply at once; those made with the
+    /// offline `principal`/`token` commands while it runs apply within this time. Env `ECMR_AUTH_CACHE_MILLIS`.
+    pub auth_cache_millis: u64,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
             log_level: "info".into(),
             gate_id: "ecmr-gate".into(),
             platform_id: "ecmr-platform".into(),
+            auth_cache_millis: 1000,
         }
     }
 }
@@ -171,6 +176,9 @@ impl Config {
         if let Some(v) = env("ECMR_PLATFORM_ID") {
             self.platform_id = v;
         }
+        if let Some(v) = env("ECMR_AUTH_CACHE_MILLIS") {
+            self.auth_cache_millis = parse("ECMR_AUTH_CACHE_MILLIS", v)?;
+        }
         Ok(())
     }
 
@@ -183,6 +191,12 @@ impl Config {
         }
         if self.request_timeout_secs == 0 {
             return Err(ConfigError::Invalid("request_timeout_secs must be at least 1".into()));
+        }
+        if self.auth_cache_millis > 60_000 {
+            return Err(ConfigError::Invalid(format!(
+                "auth_cache_millis = {} is too long (at most 60000: revocations must apply within a minute)",
+                self.auth_cache_millis
+            )));
         }
         if self.gate_id.trim().is_empty() || self.platform_id.trim().is_empty() {
             return Err(ConfigError::Invalid("gate_id and platform_id must not be empty".into()));

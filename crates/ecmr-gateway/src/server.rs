@@ -3,12 +3,10 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::app::{AppState, router};
 use crate::auth::{NewPrincipal, create_principal};
 use crate::config::{Config, LogFormat};
-use crate::metrics::Metrics;
 use crate::store::{PrincipalKind, Store};
 
 /// Why the gateway could not run.
@@ -165,7 +163,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend(), database = %redact(&config.database_url()), "listening");
-    let state = AppState { store: store.clone(), config: Arc::new(config), metrics: Arc::new(Metrics::default()) };
+    let state = AppState::new(store.clone(), config);
     let app = router(state);
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     store.close().await;

@@ -152,6 +152,7 @@ pub async fn revoke_principal(
     caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
     if state.store.principals.revoke_principal(id, now()).await? {
+        state.tokens.clear();
         tracing::info!(principal = %id, by = %caller.0.id, "principal revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -229,6 +230,7 @@ pub async fn revoke_token(
     caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
     if state.store.principals.revoke_token(id, now()).await? {
+        state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no active token {id}")))
@@ -267,6 +269,7 @@ pub async fn set_subsets(
     let id = parse_id(&id)?;
     let req: SubsetsRequest = json_body(&body)?;
     let principal = auth::set_subsets(&state.store, id, &req.subsets).await?;
+    state.tokens.clear();
     tracing::info!(principal = %id, subsets = ?req.subsets, by = %caller.0.id, "authority subsets set");
     Ok(Json(principal))
 }

@@ -73,7 +73,6 @@ use ecmr::verify::Verified;
 use ecmr_gateway::app::{AppState, router};
 use ecmr_gateway::auth::{NewPrincipal, create_principal};
 use ecmr_gateway::config::Config;
-use ecmr_gateway::metrics::Metrics;
 use ecmr_gateway::store::PrincipalKind;
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
@@ -178,11 +177,7 @@ impl Party {
 impl TestApp {
     pub async fn new(store: Store) -> TestApp {
         let config = Config { body_limit_bytes: 256 * 1024, ..Config::default() };
-        let state = AppState {
-            store: store.clone(),
-            config: std::sync::Arc::new(config),
-            metrics: std::sync::Arc::new(Metrics::default()),
-        };
+        let state = AppState::new(store.clone(), config);
         let (_, token) = create_principal(
             &store,
             NewPrincipal {
