@@ -1,8 +1,6 @@
 //! The group-committing writer shared by both backends: one task takes every write waiting in its queue, applies
 //! them in one transaction, commits once and only then answers each caller.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -14,10 +12,12 @@ use super::{
 const MAX_BATCH: usize = 512;
 /// Writes that may wait for the writer before callers are held back.
 const QUEUE: usize = 8192;
-/// A batch smaller than this waits [`GATHER_WAIT`] for more writes before it commits.
+/// A batch smaller than this lets the other ready tasks run [`GATHER_YIELDS`] times, so that writes already on
+/// their way join it, before it commits.
 const GATHER_BELOW: usize = 4;
-/// How long a small batch waits for company.
-const GATHER_WAIT: Duration = Duration::from_micros(250);
+/// How often a small batch yields to the scheduler for company. A timer would be too coarse: tokio's timers have
+/// millisecond resolution, so even a 250 µs sleep costs a lone writer a millisecond or more.
+const GATHER_YIELDS: usize = 2;
 
 /// One queued write with the channel for its answer.
 pub(crate) enum WriteOp {
@@ -126,8 +126,11 @@ async fn run(mut batcher: impl Batcher, mut rx: mpsc::Receiver<WriteOp>) {
         }
         // A lone write usually has company on its way (the callers answered by the last commit are sending their
         // next ones): give them a moment to join this commit rather than pay an fsync each.
-        if batch.len() < GATHER_BELOW {
-            tokio::time::sleep(GATHER_WAIT).await;
+        for _ in 0..GATHER_YIELDS {
+            if batch.len() >= GATHER_BELOW {
+                break;
+            }
+            tokio::task::yield_now().await;
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(op) => batch.push(op),
