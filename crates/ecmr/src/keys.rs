@@ -90,10 +90,14 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError`] when the text is not base64url of 32 bytes forming a curve point.
     pub fn from_b64url(text: &str) -> Result<Self, KeyError> {
+        Self::from_bytes(&Self::bytes_from_b64url(text)?)
+    }
+
+    /// The 32 bytes a base64url key text stands for, before they are decoded as a point: the first step of
+    /// [`PublicKey::from_b64url`], with the same errors.
+    pub(crate) fn bytes_from_b64url(text: &str) -> Result<[u8; 32], KeyError> {
         let bytes = decode_b64url(text)?;
-        let arr: [u8; 32] =
-            bytes.as_slice().try_into().map_err(|_| KeyError::Length { expected: 32, found: bytes.len() })?;
-        Self::from_bytes(&arr)
+        bytes.as_slice().try_into().map_err(|_| KeyError::Length { expected: 32, found: bytes.len() })
     }
 
     /// The 32 raw bytes.

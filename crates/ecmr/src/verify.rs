@@ -12,15 +12,16 @@
 //! assert_eq!(verified.state(), ecmr::lifecycle::State::Issued);
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::canonical::{self, escape_segment};
 use crate::document::{Document, Event, EventData, EventKind, ParseError, Role};
-use crate::keys::{ALG_ED25519, KeyId, PublicKey, TrustStore, decode_b64url};
+use crate::keys::{ALG_ED25519, KeyError, KeyId, PublicKey, TrustStore, decode_b64url};
 use crate::lifecycle::{self, LifecycleError, State};
 use crate::model::ConsignmentNote;
 
@@ -387,7 +388,7 @@ impl Verified<Document> {
         let mut chain = self.chain.clone();
         let index = self.value.events.len() as u64;
         chain.note = self.report.note.clone();
-        let (ev_report, failures) = chain.step(index, &event, trust, &self.value.note);
+        let (ev_report, failures) = chain.step(index, &event, trust, &self.value.note, None);
         let mut report = self.report.clone();
         report.events.push(ev_report);
         if !failures.is_empty() {
@@ -406,7 +407,7 @@ impl Verified<Document> {
     /// A new document holding only a verified `issued` event. Used by the builders.
     pub(crate) fn first(doc: Document) -> Result<Verified<Document>, Vec<Failure>> {
         let bytes = doc.to_vec();
-        let (report, chain) = run(&doc, None);
+        let (report, chain) = run(&doc, None, None);
         if report.valid { Ok(Verified { value: doc, bytes, report, chain }) } else { Err(report.failures) }
     }
 }
@@ -419,16 +420,7 @@ impl Verified<Document> {
 /// # Errors
 /// [`VerifyError`] with the full report when anything fails.
 pub fn verify(bytes: &[u8], trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
-    let doc = match Document::from_slice(bytes) {
-        Ok(doc) => doc,
-        Err(e) => return Err(VerifyError { report: Report::rejected(e.into()) }),
-    };
-    let (report, chain) = run(&doc, trust);
-    if report.valid {
-        Ok(Verified { value: doc, bytes: bytes.to_vec(), report, chain })
-    } else {
-        Err(VerifyError { report })
-    }
+    verify_with(bytes, trust, None)
 }
 
 /// Verifies and returns the report whatever the outcome.
@@ -439,7 +431,158 @@ pub fn check(bytes: &[u8], trust: Option<&TrustStore>) -> Report {
     }
 }
 
-fn run(doc: &Document, trust: Option<&TrustStore>) -> (Report, Chain) {
+fn verify_with(
+    bytes: &[u8],
+    trust: Option<&TrustStore>,
+    shared: Option<&Verifier>,
+) -> Result<Verified<Document>, VerifyError> {
+    let doc = match Document::from_slice(bytes) {
+        Ok(doc) => doc,
+        Err(e) => return Err(VerifyError { report: Report::rejected(e.into()) }),
+    };
+    let (report, chain) = run(&doc, trust, shared);
+    if report.valid {
+        Ok(Verified { value: doc, bytes: bytes.to_vec(), report, chain })
+    } else {
+        Err(VerifyError { report })
+    }
+}
+
+/// The number of signer keys a [`Verifier`] made with [`Verifier::new`] remembers.
+pub const DEFAULT_KEY_CACHE_ENTRIES: usize = 4096;
+
+/// The cache is split so that threads verifying at the same time seldom wait for one another.
+const KEY_CACHE_SHARDS: usize = 16;
+
+/// A verifier that can be kept and shared (it is `Send + Sync`): it runs exactly the checks of [`verify`] and
+/// gives the same reports, and it remembers the signer keys it has decoded.
+///
+/// Decoding a signer's public key (decompressing the curve point) costs about a fifth of checking a signature.
+/// A gateway verifies many documents signed by the same parties' keys, so it pays that once per key instead of
+/// once per key and document. Decoding is deterministic, so a remembered key gives every verdict the decoded one
+/// would: a weak (small-order) key is remembered as what it is and still reported as `weak_key`; text that is not
+/// a key is never remembered and fails as before. The cache holds at most the number of keys it was made with
+/// (forgetting the oldest first), a few hundred bytes each.
+///
+/// ```
+/// # use ecmr::keys::FileKey;
+/// # let note: serde_json::Value = serde_json::from_str(include_str!("../../../examples/domestic-pallets.json")).unwrap();
+/// use ecmr::verify::Verifier;
+///
+/// let sender = FileKey::from_seed(&[1; 32]);
+/// let at = "2026-11-27T15:00:00Z".parse().unwrap();
+/// let doc = ecmr::sign::issue_value(uuid::Uuid::from_u128(1), note, at, &sender).unwrap();
+///
+/// // One verifier for the whole process; it may be shared between threads (e.g. in an `Arc`).
+/// let verifier = Verifier::new();
+/// let first = verifier.verify(doc.bytes(), None).unwrap();
+/// assert_eq!(verifier.cached_keys(), 1);
+/// // The second time the sender's key is not decoded again; the report is the same.
+/// let again = verifier.verify(doc.bytes(), None).unwrap();
+/// assert_eq!(again.report(), first.report());
+/// assert_eq!(verifier.check(doc.bytes(), None), ecmr::verify::check(doc.bytes(), None));
+/// ```
+pub struct Verifier {
+    shards: Box<[Mutex<KeyShard>]>,
+    per_shard: usize,
+}
+
+/// One part of a [`Verifier`]'s cache: decoded keys by their 32 bytes, and the order they came in.
+#[derive(Default)]
+struct KeyShard {
+    keys: HashMap<[u8; 32], (PublicKey, KeyId)>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl Verifier {
+    /// A verifier that remembers up to [`DEFAULT_KEY_CACHE_ENTRIES`] signer keys.
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_KEY_CACHE_ENTRIES)
+    }
+
+    /// A verifier that remembers about `entries` signer keys (rounded up to a multiple of 16; 0 remembers
+    /// none).
+    pub fn with_capacity(entries: usize) -> Self {
+        let shards = (0..KEY_CACHE_SHARDS).map(|_| Mutex::new(KeyShard::default())).collect();
+        Verifier { shards, per_shard: entries.div_ceil(KEY_CACHE_SHARDS) }
+    }
+
+    /// Verifies a document's bytes as [`verify`] does, with the same result, reusing the keys decoded before.
+    ///
+    /// # Errors
+    /// [`VerifyError`] with the full report when anything fails.
+    pub fn verify(&self, bytes: &[u8], trust: Option<&TrustStore>) -> Result<Verified<Document>, VerifyError> {
+        verify_with(bytes, trust, Some(self))
+    }
+
+    /// Verifies and returns the report whatever the outcome, as [`check`] does.
+    pub fn check(&self, bytes: &[u8], trust: Option<&TrustStore>) -> Report {
+        match self.verify(bytes, trust) {
+            Ok(v) => v.report,
+            Err(e) => e.report,
+        }
+    }
+
+    /// How many decoded keys the verifier holds now.
+    pub fn cached_keys(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).keys.len()).sum()
+    }
+
+    /// Forgets every key.
+    pub fn clear(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            shard.keys.clear();
+            shard.order.clear();
+        }
+    }
+
+    /// The key written as `text`, decoded (or remembered) with its id; the errors of [`PublicKey::from_b64url`].
+    fn key(&self, text: &str) -> Result<(PublicKey, KeyId), KeyError> {
+        let bytes = PublicKey::bytes_from_b64url(text)?;
+        // The bytes are a hash-like point encoding; their last byte spreads keys over the shards.
+        let shard = &self.shards[usize::from(bytes[31]) % KEY_CACHE_SHARDS];
+        // A poisoned lock only means another thread panicked while holding it; every entry is still a correct
+        // decoding, so the cache stays usable.
+        if let Some(found) = shard.lock().unwrap_or_else(PoisonError::into_inner).keys.get(&bytes) {
+            return Ok(*found);
+        }
+        // Decoded without holding the lock; two threads may both decode a new key, and the second insert is a
+        // no-op.
+        let pk = PublicKey::from_bytes(&bytes)?;
+        let entry = (pk, pk.key_id());
+        if self.per_shard > 0 {
+            let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            let KeyShard { keys, order } = &mut *guard;
+            if !keys.contains_key(&bytes) {
+                while keys.len() >= self.per_shard {
+                    let Some(oldest) = order.pop_front() else { break };
+                    keys.remove(&oldest);
+                }
+                keys.insert(bytes, entry);
+                order.push_back(bytes);
+            }
+        }
+        Ok(entry)
+    }
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("cached_keys", &self.cached_keys())
+            .field("capacity", &(self.per_shard * KEY_CACHE_SHARDS))
+            .finish()
+    }
+}
+
+fn run(doc: &Document, trust: Option<&TrustStore>, shared: Option<&Verifier>) -> (Report, Chain) {
     let mut failures = Vec::new();
     if uuid::Uuid::parse_str(&doc.id).map(|u| u.hyphenated().to_string() != doc.id).unwrap_or(true) {
         failures.push(Failure { seq: None, kind: FailureKind::InvalidDocumentId { found: doc.id.clone() } });
@@ -453,7 +596,7 @@ fn run(doc: &Document, trust: Option<&TrustStore>) -> (Report, Chain) {
     }
     let mut events = Vec::with_capacity(doc.events.len());
     for (i, ev) in doc.events.iter().enumerate() {
-        let (r, f) = chain.step(i as u64, ev, trust, &doc.note);
+        let (r, f) = chain.step(i as u64, ev, trust, &doc.note, shared);
         events.push(r);
         failures.extend(f);
     }
@@ -533,16 +676,23 @@ fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
     false
 }
 
-/// Decodes a signer key and computes its id, reusing those of a key already decoded for this document.
+/// Decodes a signer key and computes its id, reusing those of a key already decoded for this document (or, with
+/// a shared [`Verifier`], for an earlier one).
 fn cached_key(
     keys: &mut Vec<(String, PublicKey, KeyId)>,
     text: &str,
-) -> Result<(PublicKey, KeyId), crate::keys::KeyError> {
+    shared: Option<&Verifier>,
+) -> Result<(PublicKey, KeyId), KeyError> {
     if let Some((_, pk, id)) = keys.iter().find(|(t, _, _)| t == text) {
         return Ok((*pk, *id));
     }
-    let pk = PublicKey::from_b64url(text)?;
-    let id = pk.key_id();
+    let (pk, id) = match shared {
+        Some(verifier) => verifier.key(text)?,
+        None => {
+            let pk = PublicKey::from_b64url(text)?;
+            (pk, pk.key_id())
+        }
+    };
     // A document has a handful of signers; a bounded cache keeps a document with thousands of keys linear.
     if keys.len() < 32 {
         keys.push((text.to_owned(), pk, id));
@@ -600,6 +750,7 @@ impl Chain {
         ev: &Event,
         trust: Option<&TrustStore>,
         original: &Value,
+        shared: Option<&Verifier>,
     ) -> (EventReport, Vec<Failure>) {
         let current = self.note.as_ref().unwrap_or(original);
         let mut failures = Vec::new();
@@ -632,7 +783,7 @@ impl Chain {
         if ev.signer.alg != ALG_ED25519 {
             fail(FailureKind::UnsupportedAlgorithm { found: ev.signer.alg.clone() });
         } else {
-            match cached_key(&mut self.keys, &ev.signer.public_key) {
+            match cached_key(&mut self.keys, &ev.signer.public_key, shared) {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
                 Ok((pk, id)) => {
                     key = Some((pk, id));
