@@ -32,13 +32,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Recently authenticated tokens.
     pub tokens: Arc<TokenCache>,
+    /// The verifier of every submitted document and event; it remembers decoded signer keys across documents.
+    pub verifier: Arc<ecmr::verify::Verifier>,
 }
 
 impl AppState {
     /// The state of a gateway over `store` configured by `config`.
     pub fn new(store: Store, config: Config) -> AppState {
         let tokens = Arc::new(TokenCache::new(Duration::from_millis(config.auth_cache_millis)));
-        AppState { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()), tokens }
+        let verifier = Arc::new(ecmr::verify::Verifier::new());
+        AppState { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()), tokens, verifier }
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use ecmr::canonical::{self, MAX_DOCUMENT_BYTES, StrictJsonErrorKind};
 use ecmr::document::Document;
 use ecmr::efti::{Consignment, Subsets};
-use ecmr::verify::{FailureKind, Verified, verify};
+use ecmr::verify::{FailureKind, Verified, Verifier};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -192,13 +192,15 @@ pub struct CheckedDocument {
     pub signer_key_ids: BTreeSet<String>,
 }
 
-/// Verifies a submitted document completely and prepares its record.
+/// Verifies a submitted document completely (with the gateway's shared `verifier`, which remembers decoded signer
+/// keys) and prepares its record.
 ///
 /// # Errors
 /// 400 for malformed JSON, 422 for a document that does not verify or a note with errors.
-pub fn check_document(bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocument, ApiError> {
+pub fn check_document(verifier: &Verifier, bytes: &[u8], submitted_by: Uuid) -> Result<CheckedDocument, ApiError> {
     let value = parse_body(bytes)?;
-    let verified = verify(bytes, None).map_err(|e| refused(e, &[value.get("note").unwrap_or(&Value::Null)]))?;
+    let verified =
+        verifier.verify(bytes, None).map_err(|e| refused(e, &[value.get("note").unwrap_or(&Value::Null)]))?;
     let typed = typed_note(&verified)?;
     let id = Uuid::parse_str(verified.id())
         .map_err(|e| ApiError::Internal(format!("verified document id is not a UUID: {e}")))?;
@@ -260,7 +262,12 @@ pub fn event_signer(value: &Value) -> Option<String> {
 ///
 /// # Errors
 /// 400 for malformed JSON, 422 when the event does not verify or is not allowed.
-pub fn check_event(stored: &StoredDocument, event: &Value, submitted_by: Uuid) -> Result<EventCheck, ApiError> {
+pub fn check_event(
+    verifier: &Verifier,
+    stored: &StoredDocument,
+    event: &Value,
+    submitted_by: Uuid,
+) -> Result<EventCheck, ApiError> {
     let (seq, _) = peek(event);
     let digest = canonical::digest_value(event);
     if let Some(seq) = seq
@@ -280,7 +287,7 @@ pub fn check_event(stored: &StoredDocument, event: &Value, submitted_by: Uuid) -
         received_at: now(),
     });
     let bytes = longer.to_json().into_bytes();
-    let verified = match verify(&bytes, None) {
+    let verified = match verifier.verify(&bytes, None) {
         Ok(v) => v,
         Err(e) => {
             // The note the event would make: the stored one, with an amendment's patch applied.

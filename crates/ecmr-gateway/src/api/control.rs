@@ -360,7 +360,9 @@ async fn verified(
     id: Uuid,
 ) -> Result<Option<(StoredDocument, ecmr::verify::Verified<ecmr::document::Document>)>, ApiError> {
     let Some(doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
-    let v = ecmr::verify::verify(doc.to_json().as_bytes(), None)
+    let v = state
+        .verifier
+        .verify(doc.to_json().as_bytes(), None)
         .map_err(|e| ApiError::Internal(format!("stored document {id} no longer verifies: {e}")))?;
     Ok(Some((doc, v)))
 }

@@ -110,7 +110,7 @@ pub async fn submit(
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentReceipt>), ApiError> {
     let party = caller.require(PrincipalKind::Party)?;
-    let checked = ingest::check_document(&body, party.id)?;
+    let checked = ingest::check_document(&state.verifier, &body, party.id)?;
     if !party.keys.iter().any(|k| checked.signer_key_ids.contains(&k.key_id)) {
         return Err(ApiError::Forbidden("none of the caller's keys signed this document".into()));
     }
@@ -178,7 +178,7 @@ pub async fn append(
         slug: "event-seq-taken",
         detail: format!("another event already holds seq {seq} of document {id}"),
     };
-    match ingest::check_event(&stored, &event, party.id)? {
+    match ingest::check_event(&state.verifier, &stored, &event, party.id)? {
         EventCheck::AlreadyStored => Ok((StatusCode::OK, Json(receipt(&state, &stored.summary)))),
         EventCheck::SeqTaken { seq } => Err(seq_taken(i64::try_from(seq).unwrap_or(i64::MAX))),
         EventCheck::Append(a) => {

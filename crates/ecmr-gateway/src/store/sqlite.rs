@@ -83,7 +83,10 @@ impl SqliteStore {
         // background task does it every second from a read connection.
         let mut conn = SqliteConnection::connect_with(&options.clone().pragma("wal_autocheckpoint", "0")).await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
-        let reads = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        // A connection to a local file cannot go stale, so it is not pinged before each use: for SQLite that ping is
+        // a round trip to the connection's worker thread, two context switches on every read.
+        let reads =
+            SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
         let writer = Writer::start(SqliteBatcher { conn: Some(conn) });
         let checkpointer = tokio::spawn(checkpointer(reads.clone()));
         Ok(SqliteStore { writer, reads, checkpointer })
