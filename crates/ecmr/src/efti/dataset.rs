@@ -9,7 +9,7 @@
 
 #[cfg(doc)]
 use super::Subsets;
-use super::{Consignment, Element, ROOT_TYPE, lookup, table};
+use super::{Consignment, Element, ElementDef, ROOT_TYPE, lookup, table};
 use crate::xml::tree::{self, Element as XmlElement, line_col};
 
 /// The attributes the projection writes on simple elements.
@@ -69,8 +69,10 @@ impl Consignment {
         if let Some((k, _)) = root.attrs.first() {
             return Err(error(xml, root.pos, &path, format!("attribute `{k}` is not allowed on <consignment>")));
         }
-        let out = complex(xml, &root, ROOT_TYPE, "consignment", &mut path)?;
-        Ok(Consignment::from_root(out))
+        // The table row of every element is found while reading, so the consignment needs no second pass.
+        let mut defs = Vec::new();
+        let out = complex(xml, &root, ROOT_TYPE, "consignment", &mut path, &mut defs)?;
+        Ok(Consignment { root: out, defs })
     }
 }
 
@@ -81,6 +83,7 @@ fn complex(
     ty: &str,
     name: &'static str,
     path: &mut String,
+    defs: &mut Vec<(Option<&'static ElementDef>, usize)>,
 ) -> Result<Element, DatasetError> {
     if let Some(pos) = el.text_pos {
         return Err(error(src, pos, path, format!("text is not allowed in <{}>", el.local())));
@@ -98,14 +101,20 @@ fn complex(
             return Err(error(src, c.pos, path, format!("<{}> is out of the XSD's order in {ty}", c.local())));
         }
         last_index = Some(def.index);
+        let at = defs.len();
+        defs.push((Some(def), 0));
         let child = if def.ty.contains(':') {
             simple(src, c, def.name, path)?
         } else {
             if let Some((k, _)) = c.attrs.first() {
                 return Err(error(src, c.pos, path, format!("attribute `{k}` is not allowed on <{}>", c.local())));
             }
-            complex(src, c, def.ty, def.name, path)?
+            complex(src, c, def.ty, def.name, path, defs)?
         };
+        let descendants = defs.len() - at - 1;
+        if let Some(row) = defs.get_mut(at) {
+            row.1 = descendants;
+        }
         out.children.push(child);
         path.truncate(len);
     }

@@ -27,7 +27,8 @@ pub mod search;
 #[rustfmt::skip]
 pub mod table;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as XmlEvent};
@@ -67,7 +68,25 @@ pub struct ElementDef {
 
 /// Looks up element `name` in complex type `parent` in a table ([`table::COMMON`] or [`table::IDENTIFIER`]).
 pub fn lookup(table: &'static [ElementDef], parent: &str, name: &str) -> Option<&'static ElementDef> {
-    table.binary_search_by(|d| (d.parent, d.name).cmp(&(parent, name))).ok().and_then(|i| table.get(i))
+    // The two generated tables are indexed once by a hash map (reading and filtering a dataset look up every
+    // element); any other table is searched, as it is sorted.
+    type Index = HashMap<(&'static str, &'static str), &'static ElementDef>;
+    fn index(table: &'static [ElementDef]) -> Index {
+        table.iter().map(|d| ((d.parent, d.name), d)).collect()
+    }
+    static COMMON_INDEX: OnceLock<Index> = OnceLock::new();
+    static IDENTIFIER_INDEX: OnceLock<Index> = OnceLock::new();
+    let indexed = if std::ptr::eq(table, table::COMMON) {
+        Some(COMMON_INDEX.get_or_init(|| index(table::COMMON)))
+    } else if std::ptr::eq(table, table::IDENTIFIER) {
+        Some(IDENTIFIER_INDEX.get_or_init(|| index(table::IDENTIFIER)))
+    } else {
+        None
+    };
+    match indexed {
+        Some(map) => map.get(&(parent, name)).copied(),
+        None => table.binary_search_by(|d| (d.parent, d.name).cmp(&(parent, name))).ok().and_then(|i| table.get(i)),
+    }
 }
 
 /// Whether `id` is a subset id the common XSD defines (`full` is not one; see [`Subsets::parse`]).
