@@ -2,15 +2,20 @@
 //! [`Consignment`] it was written from, so that a store can keep one XML text per document and answer any subset
 //! from it without the signed document (see [`Consignment::from_xml`]).
 //!
-//! The reader is the bounded tree reader of [`crate::xml`] (no DOCTYPE, no entities beyond the predefined ones,
-//! limited size, depth and element count) with the common dataset's namespace as its only namespace. On top of it
-//! every element must be one `consignment-common.xsd` defines in its parent's type, in the XSD's order; simple
+//! The reader works on quick-xml's events directly and builds the dataset in one pass, each element resolved to
+//! its row of the generated XSD table as it is read. It is as strict as the other readers: no DOCTYPE, no
+//! processing instructions, no entities beyond the predefined ones and character references, the size, depth and
+//! element limits of [`crate::xml`]; the common dataset's namespace as the root's default namespace and no
+//! prefixes; every element one `consignment-common.xsd` defines in its parent's type, in the XSD's order; simple
 //! elements carry text and only the attributes the projection writes, complex elements carry neither.
+
+use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 #[cfg(doc)]
 use super::Subsets;
-use super::{Consignment, Element, ElementDef, ROOT_TYPE, lookup, table};
-use crate::xml::tree::{self, Element as XmlElement, line_col};
+use super::{COMMON_NAMESPACE, Consignment, Element, ElementDef, ROOT_TYPE, lookup, table};
+use crate::xml::tree::{self, line_col};
+use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 
 /// The attributes the projection writes on simple elements.
 const ATTRIBUTES: [&str; 4] = ["currencyId", "formatId", "schemeAgencyId", "unitId"];
@@ -59,80 +64,232 @@ impl Consignment {
     /// define where it stands or out of the XSD's order, text in a complex element, children or unknown attributes
     /// on a simple one.
     pub fn from_xml(xml: &str) -> Result<Consignment, DatasetError> {
-        let root = tree::parse_in(xml, &tree::EFTI_COMMON).map_err(|e| DatasetError {
-            line: e.line,
-            column: e.column,
-            path: String::new(),
-            message: e.message,
-        })?;
-        let mut path = String::from("/consignment");
-        if let Some((k, _)) = root.attrs.first() {
-            return Err(error(xml, root.pos, &path, format!("attribute `{k}` is not allowed on <consignment>")));
-        }
-        // The table row of every element is found while reading, so the consignment needs no second pass.
-        let mut defs = Vec::new();
-        let out = complex(xml, &root, ROOT_TYPE, "consignment", &mut path, &mut defs)?;
-        Ok(Consignment { root: out, defs })
+        Reader::new(xml).read()
     }
 }
 
-/// Reads the children of complex element `el` of XSD type `ty`.
-fn complex(
-    src: &str,
-    el: &XmlElement,
-    ty: &str,
-    name: &'static str,
-    path: &mut String,
-    defs: &mut Vec<(Option<&'static ElementDef>, usize)>,
-) -> Result<Element, DatasetError> {
-    if let Some(pos) = el.text_pos {
-        return Err(error(src, pos, path, format!("text is not allowed in <{}>", el.local())));
+/// An element being read, with what its children are checked against.
+struct Open {
+    el: Element,
+    /// The XSD type of a complex element; `None` for a simple one.
+    ty: Option<&'static str>,
+    /// The sequence index of the last child read (children must follow the XSD's order).
+    last_index: Option<u16>,
+    /// Where its row is in the consignment's table rows (`None` for the root).
+    row: Option<usize>,
+    /// The length of the path before this element's segment.
+    path_len: usize,
+}
+
+/// A direct reader over quick-xml's events: every element resolved to its table row as it is read, so that the
+/// dataset is built in one pass without an intermediate tree. The input is the gateway's own stored text, but it
+/// is read as strictly as anything else.
+struct Reader<'a> {
+    src: &'a str,
+    path: String,
+    stack: Vec<Open>,
+    defs: Vec<(Option<&'static ElementDef>, usize)>,
+    root: Option<Element>,
+    elements: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(src: &'a str) -> Reader<'a> {
+        Reader { src, path: String::new(), stack: Vec::new(), defs: Vec::new(), root: None, elements: 0 }
     }
-    let mut out = Element::new(name);
-    let mut last_index = None;
-    for c in &el.children {
-        let len = path.len();
-        path.push('/');
-        path.push_str(c.local());
-        let Some(def) = lookup(table::COMMON, ty, c.local()) else {
-            return Err(error(src, c.pos, path, format!("<{}> is not an element of {ty}", c.local())));
-        };
-        if last_index.is_some_and(|i| def.index < i) {
-            return Err(error(src, c.pos, path, format!("<{}> is out of the XSD's order in {ty}", c.local())));
+
+    fn err(&self, pos: usize, message: impl Into<String>) -> DatasetError {
+        error(self.src, pos, &self.path, message)
+    }
+
+    fn read(mut self) -> Result<Consignment, DatasetError> {
+        let src = self.src;
+        if src.len() > MAX_XML_BYTES {
+            return Err(
+                self.err(0, format!("input is {} bytes, more than the {MAX_XML_BYTES} bytes allowed", src.len()))
+            );
         }
-        last_index = Some(def.index);
-        let at = defs.len();
-        defs.push((Some(def), 0));
-        let child = if def.ty.contains(':') {
-            simple(src, c, def.name, path)?
-        } else {
-            if let Some((k, _)) = c.attrs.first() {
-                return Err(error(src, c.pos, path, format!("attribute `{k}` is not allowed on <{}>", c.local())));
+        let mut reader = quick_xml::Reader::from_str(src);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+        config.check_comments = true;
+        let mut first = true;
+        loop {
+            let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+            let event = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    let at = usize::try_from(reader.error_position()).unwrap_or(pos);
+                    return Err(self.err(at, format!("malformed XML: {e}")));
+                }
+            };
+            let is_first = std::mem::replace(&mut first, false);
+            match event {
+                XmlEvent::Start(s) => self.start(&s, pos, false)?,
+                XmlEvent::Empty(s) => self.start(&s, pos, true)?,
+                XmlEvent::End(_) => self.end(),
+                XmlEvent::Text(t) => {
+                    let content = t.xml10_content();
+                    self.text(&content, pos)?;
+                }
+                XmlEvent::CData(c) => {
+                    let content = c.xml10_content();
+                    self.text(&content, pos)?;
+                }
+                XmlEvent::GeneralRef(r) => {
+                    let name: &str = &r;
+                    let Some(c) = tree::resolve_ref(name) else {
+                        return Err(self.err(pos, format!("unknown or invalid entity reference `&{name};`")));
+                    };
+                    let mut buf = [0u8; 4];
+                    self.text(c.encode_utf8(&mut buf), pos)?;
+                }
+                XmlEvent::Comment(_) => {}
+                XmlEvent::Decl(_) if is_first => {}
+                XmlEvent::Decl(_) => return Err(self.err(pos, "the XML declaration must come first")),
+                XmlEvent::PI(pi) => {
+                    let target = pi.target().to_owned();
+                    return Err(self.err(pos, format!("processing instruction `<?{target}?>` is not allowed")));
+                }
+                XmlEvent::DocType(_) => {
+                    return Err(self.err(pos, "DOCTYPE is not allowed (no DTDs or entity definitions)"));
+                }
+                XmlEvent::Eof => break,
             }
-            complex(src, c, def.ty, def.name, path, defs)?
-        };
-        let descendants = defs.len() - at - 1;
-        if let Some(row) = defs.get_mut(at) {
-            row.1 = descendants;
         }
-        out.children.push(child);
-        path.truncate(len);
+        if let Some(open) = self.stack.last() {
+            let name = open.el.name;
+            return Err(self.err(src.len(), format!("input ends before <{name}> is closed")));
+        }
+        let root = self.root.take().ok_or_else(|| self.err(src.len(), "no root element"))?;
+        Ok(Consignment { root, defs: self.defs })
     }
-    Ok(out)
-}
 
-/// Reads simple element `el`: its text (kept exactly) and its attributes.
-fn simple(src: &str, el: &XmlElement, name: &'static str, path: &str) -> Result<Element, DatasetError> {
-    if let Some(c) = el.children.first() {
-        return Err(error(src, c.pos, path, format!("element <{}> is not allowed in <{}>", c.local(), el.local())));
-    }
-    let mut out = Element::new(name);
-    for (k, v) in &el.attrs {
-        let Some(known) = ATTRIBUTES.iter().find(|a| **a == k.as_str()) else {
-            return Err(error(src, el.pos, path, format!("attribute `{k}` is not allowed on <{}>", el.local())));
+    fn start(&mut self, start: &BytesStart<'_>, pos: usize, empty: bool) -> Result<(), DatasetError> {
+        let raw = AsRef::<str>::as_ref(&start.name()).to_owned();
+        if self.root.is_some() {
+            return Err(self.err(pos, format!("element <{raw}> after the root element")));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.err(pos, format!("element <{raw}> is nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.elements += 1;
+        if self.elements > MAX_ELEMENTS {
+            return Err(self.err(pos, format!("more than {MAX_ELEMENTS} elements")));
+        }
+        let path_len = self.path.len();
+        self.path.push('/');
+        self.path.push_str(&raw);
+        let mut attrs = Vec::new();
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| self.err(pos, format!("malformed attribute in <{raw}>: {e}")))?;
+            let key = AsRef::<str>::as_ref(&attr.key);
+            let value = tree::attr_value(&attr.value)
+                .map_err(|e| self.err(pos, format!("invalid value of attribute `{key}` in <{raw}>: {e}")))?;
+            attrs.push((key.to_owned(), value));
+        }
+        if raw.contains(':') {
+            return Err(self.err(
+                pos,
+                format!("element <{raw}> has a namespace prefix; the dataset uses the default namespace only"),
+            ));
+        }
+        if let Some((k, _)) = attrs.iter().find(|(k, _)| k.starts_with("xmlns:")) {
+            return Err(self.err(pos, format!("namespace prefix declaration `{k}` is not allowed")));
+        }
+        let open = match self.stack.last_mut() {
+            None => {
+                let ns = attrs.iter().find(|(k, _)| k == "xmlns").map(|(_, v)| v.as_str());
+                if raw != "consignment" {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "root element must be <efti:consignment> in namespace {COMMON_NAMESPACE}, found <{raw}>"
+                        ),
+                    ));
+                }
+                match ns {
+                    Some(COMMON_NAMESPACE) => {}
+                    None | Some("") => return Err(self.err(pos, format!("element <{raw}> has no namespace"))),
+                    Some(other) => {
+                        return Err(self.err(pos, format!("element <{raw}> is in an unexpected namespace ({other})")));
+                    }
+                }
+                if let Some((k, _)) = attrs.iter().find(|(k, _)| k != "xmlns") {
+                    return Err(self.err(pos, format!("attribute `{k}` is not allowed on <consignment>")));
+                }
+                Open { el: Element::new("consignment"), ty: Some(ROOT_TYPE), last_index: None, row: None, path_len }
+            }
+            Some(parent) => {
+                let Some(ty) = parent.ty else {
+                    let parent_name = parent.el.name;
+                    return Err(self.err(pos, format!("element <{raw}> is not allowed in <{parent_name}>")));
+                };
+                let Some(def) = lookup(table::COMMON, ty, &raw) else {
+                    return Err(self.err(pos, format!("<{raw}> is not an element of {ty}")));
+                };
+                if parent.last_index.is_some_and(|i| def.index < i) {
+                    return Err(self.err(pos, format!("<{raw}> is out of the XSD's order in {ty}")));
+                }
+                parent.last_index = Some(def.index);
+                if let Some((k, _)) = attrs.iter().find(|(k, _)| k == "xmlns") {
+                    return Err(self.err(pos, format!("attribute `{k}` is not allowed on <{raw}>")));
+                }
+                let simple = def.ty.contains(':');
+                let mut el = Element::new(def.name);
+                for (k, v) in attrs {
+                    let known = if simple { ATTRIBUTES.iter().find(|a| **a == k.as_str()) } else { None };
+                    let Some(known) = known else {
+                        return Err(self.err(pos, format!("attribute `{k}` is not allowed on <{raw}>")));
+                    };
+                    el.attributes.push((known, v));
+                }
+                if simple {
+                    el.text = Some(String::new());
+                }
+                let row = self.defs.len();
+                self.defs.push((Some(def), 0));
+                Open { el, ty: (!simple).then_some(def.ty), last_index: None, row: Some(row), path_len }
+            }
         };
-        out.attributes.push((known, v.clone()));
+        self.stack.push(open);
+        if empty {
+            self.end();
+        }
+        Ok(())
     }
-    out.text = Some(el.text.clone());
-    Ok(out)
+
+    /// Closes the innermost element: its row learns how many rows its descendants took, and it joins its parent.
+    fn end(&mut self) {
+        let Some(open) = self.stack.pop() else { return };
+        if let Some(row) = open.row {
+            let descendants = self.defs.len() - row - 1;
+            if let Some(r) = self.defs.get_mut(row) {
+                r.1 = descendants;
+            }
+        }
+        self.path.truncate(open.path_len);
+        match self.stack.last_mut() {
+            Some(parent) => parent.el.children.push(open.el),
+            None => self.root = Some(open.el),
+        }
+    }
+
+    fn text(&mut self, content: &str, pos: usize) -> Result<(), DatasetError> {
+        match self.stack.last_mut() {
+            Some(Open { ty: None, el, .. }) => {
+                el.text.get_or_insert_with(String::new).push_str(content);
+                Ok(())
+            }
+            Some(Open { el, .. }) if !content.trim().is_empty() => {
+                let name = el.name;
+                let skip = content.len() - content.trim_start().len();
+                Err(self.err(pos + skip, format!("text is not allowed in <{name}>")))
+            }
+            Some(_) => Ok(()),
+            None if content.trim().is_empty() => Ok(()),
+            None => Err(self.err(pos, "text outside the root element")),
+        }
+    }
 }

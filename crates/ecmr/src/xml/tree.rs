@@ -7,7 +7,7 @@ use quick_xml::reader::NsReader;
 
 use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
 
-/// The namespaces the reader knows: the four of the eCMR message and those of the eFTI datasets.
+/// The namespaces the reader knows: the four of the eCMR message and that of the eFTI identifier dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ns {
     Rsm,
@@ -15,7 +15,6 @@ pub(crate) enum Ns {
     Udt,
     Qdt,
     EftiIdentifier,
-    EftiCommon,
 }
 
 /// The XML Schema instance namespace (`xsi:schemaLocation`).
@@ -40,10 +39,6 @@ pub(crate) const ECMR: Vocabulary =
 pub(crate) const EFTI_IDENTIFIER: Vocabulary =
     Vocabulary { namespaces: &[Ns::EftiIdentifier], root: (Ns::EftiIdentifier, "consignment"), schema_location: true };
 
-/// The eFTI common dataset (`consignment-common.xsd`).
-pub(crate) const EFTI_COMMON: Vocabulary =
-    Vocabulary { namespaces: &[Ns::EftiCommon], root: (Ns::EftiCommon, "consignment"), schema_location: true };
-
 impl Ns {
     /// The four namespaces of the eCMR message.
     pub(crate) const ALL: [Ns; 4] = [Ns::Rsm, Ns::Ram, Ns::Udt, Ns::Qdt];
@@ -55,7 +50,6 @@ impl Ns {
             Ns::Udt => NS_UDT,
             Ns::Qdt => NS_QDT,
             Ns::EftiIdentifier => crate::efti::IDENTIFIER_NAMESPACE,
-            Ns::EftiCommon => crate::efti::COMMON_NAMESPACE,
         }
     }
 
@@ -65,7 +59,7 @@ impl Ns {
             Ns::Ram => "ram",
             Ns::Udt => "udt",
             Ns::Qdt => "qdt",
-            Ns::EftiIdentifier | Ns::EftiCommon => "efti",
+            Ns::EftiIdentifier => "efti",
         }
     }
 
@@ -130,7 +124,7 @@ pub(crate) fn error_at(text: &str, pos: usize, message: impl Into<String>) -> Xm
     XmlError { line, column, message: message.into() }
 }
 
-fn resolve_ref(name: &str) -> Option<char> {
+pub(crate) fn resolve_ref(name: &str) -> Option<char> {
     match name {
         "amp" => return Some('&'),
         "lt" => return Some('<'),
@@ -317,7 +311,7 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
 
 /// Attribute-value normalisation of XML 1.0 (line ends and tabs become spaces) with the predefined entities and
 /// character references resolved; any other entity is refused.
-fn attr_value(raw: &str) -> Result<String, String> {
+pub(crate) fn attr_value(raw: &str) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(c) = rest.chars().next() {
