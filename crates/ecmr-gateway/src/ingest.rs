@@ -124,8 +124,9 @@ fn identifiers(note: &ecmr::ConsignmentNote) -> Vec<Identifier> {
 /// The full eFTI common dataset of a verified document as XML, kept with the document so that authority reads
 /// need neither the signed document nor a new projection. Only a dataset that reads back as exactly the projected
 /// consignment is kept (anything else is projected from the signed document when read).
-fn efti_view(verified: &Verified<Document>) -> Option<String> {
-    let projected = match ecmr::efti::project(verified) {
+fn efti_view(verified: &Verified<Document>, note: &ecmr::ConsignmentNote) -> Option<String> {
+    // The current note is already parsed for the identifiers; the projection reuses it.
+    let projected = match ecmr::efti::project_parts(note, &verified.events) {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(document = verified.id(), error = %e, "verified document does not project");
@@ -222,7 +223,7 @@ pub fn check_document(verifier: &Verifier, bytes: &[u8], submitted_by: Uuid) -> 
         note_json: serde_json::to_string(&verified.note).map_err(|e| ApiError::Internal(e.to_string()))?,
         state: verified.state().as_str().to_owned(),
         identifiers: identifiers(&typed),
-        efti_xml: efti_view(&verified),
+        efti_xml: efti_view(&verified, &typed),
         events,
         keys: dedup(keys),
         submitted_by,
@@ -325,7 +326,7 @@ pub fn check_event(
         event: new,
         keys: dedup(keys),
         identifiers: identifiers(&typed),
-        efti_xml: efti_view(&verified),
+        efti_xml: efti_view(&verified, &typed),
         submitted_by,
         received_at: now(),
     })))

@@ -373,12 +373,22 @@ async fn verified(
 /// with one that no longer reads, is verified again and projected.
 async fn dataset(state: &AppState, id: Uuid) -> Result<Option<(Consignment, Option<String>)>, ApiError> {
     match state.store.documents.efti_xml(id).await? {
-        None => return Ok(None),
-        Some(Some(xml)) => match Consignment::from_xml(&xml) {
+        None => Ok(None),
+        Some(stored) => dataset_from(state, id, stored).await,
+    }
+}
+
+/// [`dataset`] from the stored text already fetched (`None`: the document has none stored).
+async fn dataset_from(
+    state: &AppState,
+    id: Uuid,
+    stored: Option<String>,
+) -> Result<Option<(Consignment, Option<String>)>, ApiError> {
+    if let Some(xml) = stored {
+        match Consignment::from_xml(&xml) {
             Ok(c) => return Ok(Some((c, Some(xml)))),
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
-        },
-        Some(None) => {}
+        }
     }
     let Some((_, v)) = verified(state, id).await? else { return Ok(None) };
     let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
@@ -970,12 +980,8 @@ pub async fn search_identifiers(
         Ok(q) => {
             let hits = state.store.control.search_identifiers(&q).await?;
             // Every hit is audited, in the same commit as the stored answer.
-            for (id, stored) in &hits {
-                let c = match stored.as_deref().map(Consignment::from_xml) {
-                    Some(Ok(c)) => Some(c),
-                    _ => dataset(&state, *id).await?.map(|(c, _)| c),
-                };
-                let Some(c) = c else { continue };
+            for (id, stored) in hits {
+                let Some((c, _)) = dataset_from(&state, id, stored).await? else { continue };
                 let found = ecmr::efti::identifiers::from_projection(&c);
                 dto.identifiers.push(result_dto(&state, &state.config.platform_id, &id.to_string(), &found));
                 let what = json!({
@@ -984,7 +990,7 @@ pub async fn search_identifiers(
                     "identifierType": types_of(&q.kinds),
                     "outcome": "COMPLETE",
                 });
-                audit.push(entry(who, Some(*id), "efti.identifier.hit", what, &headers));
+                audit.push(entry(who, Some(id), "efti.identifier.hit", what, &headers));
             }
             // Then the datasets external platforms registered, found through the same index rows.
             let left = SEARCH_LIMIT as usize - dto.identifiers.len().min(SEARCH_LIMIT as usize);
