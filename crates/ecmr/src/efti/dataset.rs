@@ -18,7 +18,7 @@ use crate::xml::tree::{self, line_col};
 use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 
 /// The attributes the projection writes on simple elements.
-const ATTRIBUTES: [&str; 4] = ["currencyId", "formatId", "schemeAgencyId", "unitId"];
+pub(super) const ATTRIBUTES: [&str; 4] = ["currencyId", "formatId", "schemeAgencyId", "unitId"];
 
 /// Why a common-dataset XML text was refused: where (line, column, element path) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +34,7 @@ pub struct DatasetError {
     pub message: String,
 }
 
-fn error(src: &str, pos: usize, path: &str, message: impl Into<String>) -> DatasetError {
+pub(super) fn error(src: &str, pos: usize, path: &str, message: impl Into<String>) -> DatasetError {
     let (line, column) = line_col(src, pos);
     DatasetError { line, column, path: path.to_owned(), message: message.into() }
 }

@@ -21,6 +21,7 @@
 //! ```
 
 mod dataset;
+mod filter;
 pub mod identifiers;
 mod map;
 pub mod search;
@@ -38,6 +39,7 @@ use crate::model::ConsignmentNote;
 use crate::verify::Verified;
 
 pub use dataset::DatasetError;
+pub use filter::filter_xml;
 pub use map::{ROAD, ROAD_CONSIGNMENT_NOTE, project_parts};
 
 /// Namespace of the common dataset.
