@@ -28,7 +28,9 @@ use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 ///
 /// The text is meant to be one the projection wrote. It is checked enough that the answer is well-formed XML in
 /// the common namespace, but not against the XSD: elements out of the XSD's order, or missing ones, are not
-/// refused here as [`Consignment::from_xml`] refuses them.
+/// refused here as [`Consignment::from_xml`] refuses them. The other way round, characters XML 1.0 does not allow
+/// (which the projection never writes) are refused in what is copied, where [`Consignment::from_xml`] passes them
+/// on.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
