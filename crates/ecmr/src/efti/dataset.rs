@@ -13,7 +13,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 #[cfg(doc)]
 use super::Subsets;
-use super::{COMMON_NAMESPACE, Consignment, Element, ElementDef, ROOT_TYPE, lookup, table};
+use super::{COMMON_NAMESPACE, Consignment, Element, ElementDef, ROOT_TYPE, common_row};
 use crate::xml::tree::{self, line_col};
 use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 
@@ -226,7 +226,7 @@ impl<'a> Reader<'a> {
                     let parent_name = parent.el.name;
                     return Err(self.err(pos, format!("element <{raw}> is not allowed in <{parent_name}>")));
                 };
-                let Some(def) = lookup(table::COMMON, ty, &raw) else {
+                let Some(def) = common_row(ty, &raw) else {
                     return Err(self.err(pos, format!("<{raw}> is not an element of {ty}")));
                 };
                 if parent.last_index.is_some_and(|i| def.index < i) {

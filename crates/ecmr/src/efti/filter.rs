@@ -11,7 +11,7 @@ use std::ops::Range;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 use super::dataset::{ATTRIBUTES, DatasetError, error};
-use super::{COMMON_NAMESPACE, Consignment, ElementDef, ROOT_TYPE, Subsets, lookup, table};
+use super::{COMMON_NAMESPACE, Consignment, ElementDef, ROOT_TYPE, Subsets, numbered_common_row, table};
 use crate::xml::tree;
 use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 
@@ -59,9 +59,9 @@ pub fn filter_xml<'a>(full: &'a str, subsets: &Subsets) -> Result<Cow<'a, str>, 
         Subsets::Ids(ids) => {
             // The generated subset lists are sorted.
             let keep = |d: &ElementDef| ids.iter().any(|id| d.subsets.binary_search(&id.as_str()).is_ok());
-            Filter { src: full, out: String::with_capacity(full.len()), stack: Vec::new(), pending: 0..0 }
-                .run(&keep)
-                .map(Cow::Owned)
+            let out = String::with_capacity(full.len());
+            let decided = vec![None; table::COMMON.len()];
+            Filter { src: full, out, stack: Vec::new(), pending: 0..0, decided }.run(&keep).map(Cow::Owned)
         }
     }
 }
@@ -91,6 +91,8 @@ struct Filter<'a> {
     /// The white space read since the last tag inside a kept complex element: copied only if a kept element or
     /// the end tag follows.
     pending: Range<usize>,
+    /// Whether each row of [`table::COMMON`] is kept, once known.
+    decided: Vec<Option<bool>>,
 }
 
 impl<'a> Filter<'a> {
@@ -241,8 +243,12 @@ impl<'a> Filter<'a> {
                     let message = format!("element <{name}> is not allowed in <{parent_name}>");
                     return Err(self.err(pos, Some(name), message));
                 };
-                let def = lookup(table::COMMON, ty, name).filter(|d| keep(d));
-                def.map(|d| Kept {
+                // Rows repeat (every address has a city): each is decided once.
+                let def = numbered_common_row(ty, name).filter(|&(i, d)| match self.decided.get_mut(i) {
+                    Some(known) => *known.get_or_insert_with(|| keep(d)),
+                    None => keep(d),
+                });
+                def.map(|(_, d)| Kept {
                     mark: self.out.len(),
                     ty: (!d.ty.contains(':')).then_some(d.ty),
                     children: false,

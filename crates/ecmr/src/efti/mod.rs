@@ -71,24 +71,39 @@ pub struct ElementDef {
 /// Looks up element `name` in complex type `parent` in a table ([`table::COMMON`] or [`table::IDENTIFIER`]).
 pub fn lookup(table: &'static [ElementDef], parent: &str, name: &str) -> Option<&'static ElementDef> {
     // The two generated tables are indexed once by a hash map (reading and filtering a dataset look up every
-    // element); any other table is searched, as it is sorted.
-    type Index = HashMap<(&'static str, &'static str), &'static ElementDef>;
-    fn index(table: &'static [ElementDef]) -> Index {
-        table.iter().map(|d| ((d.parent, d.name), d)).collect()
-    }
-    static COMMON_INDEX: OnceLock<Index> = OnceLock::new();
-    static IDENTIFIER_INDEX: OnceLock<Index> = OnceLock::new();
-    let indexed = if std::ptr::eq(table, table::COMMON) {
-        Some(COMMON_INDEX.get_or_init(|| index(table::COMMON)))
+    // element); any other table is searched, as it is sorted. A `const` slice may have another address in each
+    // codegen unit, so this crate's readers call `common_row` rather than rely on the comparison here.
+    if std::ptr::eq(table, table::COMMON) {
+        common_row(parent, name)
     } else if std::ptr::eq(table, table::IDENTIFIER) {
-        Some(IDENTIFIER_INDEX.get_or_init(|| index(table::IDENTIFIER)))
+        indexed(&IDENTIFIER_INDEX, table::IDENTIFIER, parent, name).map(|(_, d)| d)
     } else {
-        None
-    };
-    match indexed {
-        Some(map) => map.get(&(parent, name)).copied(),
-        None => table.binary_search_by(|d| (d.parent, d.name).cmp(&(parent, name))).ok().and_then(|i| table.get(i)),
+        table.binary_search_by(|d| (d.parent, d.name).cmp(&(parent, name))).ok().and_then(|i| table.get(i))
     }
+}
+
+/// [`lookup`] in [`table::COMMON`], always through its index.
+pub(crate) fn common_row(parent: &str, name: &str) -> Option<&'static ElementDef> {
+    numbered_common_row(parent, name).map(|(_, d)| d)
+}
+
+/// [`common_row`] with the row's position in [`table::COMMON`].
+pub(crate) fn numbered_common_row(parent: &str, name: &str) -> Option<(usize, &'static ElementDef)> {
+    indexed(&COMMON_INDEX, table::COMMON, parent, name)
+}
+
+type Index = HashMap<(&'static str, &'static str), (usize, &'static ElementDef)>;
+static COMMON_INDEX: OnceLock<Index> = OnceLock::new();
+static IDENTIFIER_INDEX: OnceLock<Index> = OnceLock::new();
+
+fn indexed(
+    index: &'static OnceLock<Index>,
+    table: &'static [ElementDef],
+    parent: &str,
+    name: &str,
+) -> Option<(usize, &'static ElementDef)> {
+    let index = index.get_or_init(|| table.iter().enumerate().map(|(i, d)| ((d.parent, d.name), (i, d))).collect());
+    index.get(&(parent, name)).copied()
 }
 
 /// Whether `id` is a subset id the common XSD defines (`full` is not one; see [`Subsets::parse`]).
@@ -298,7 +313,7 @@ impl Consignment {
 /// with the number of rows recorded for its descendants.
 fn annotate(e: &Element, ty: &str, out: &mut Vec<(Option<&'static ElementDef>, usize)>) {
     for c in &e.children {
-        let def = lookup(table::COMMON, ty, c.name);
+        let def = common_row(ty, c.name);
         let at = out.len();
         out.push((def, 0));
         if let Some(d) = def.filter(|d| !d.ty.contains(':')) {
