@@ -1,5 +1,6 @@
 //! Cost of the eFTI projection of a complete-lifecycle document (`examples/adr-fuel.json`, 5 events): building
-//! the common dataset from the verified document, filtering it, and writing the XML; and of reading an identifier
+//! the common dataset from the verified document, filtering it, and writing the XML; of answering subsets from the
+//! stored full dataset text (read back and written, or copied with `filter_xml`); and of reading an identifier
 //! dataset (`tests/data/efti-identifiers-mixed.xml`), indexing it and matching a query against it.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -18,6 +19,7 @@ fn bench(c: &mut Criterion) {
     let full = Subsets::Full;
     let identifier = Subsets::Identifier;
     let eu = Subsets::parse(["EU01", "EU02", "EU03"]).expect("subsets");
+    let eu01 = Subsets::parse(["EU01"]).expect("subset");
 
     let mut g = c.benchmark_group("efti");
     g.bench_function("project", |b| b.iter(|| efti::project(black_box(&doc))));
@@ -28,8 +30,16 @@ fn bench(c: &mut Criterion) {
     // What a store keeping the full dataset as text does per read: read it back, write the subset asked for.
     let stored = consignment.to_xml(&full);
     g.bench_function("from_xml/full", |b| b.iter(|| efti::Consignment::from_xml(black_box(&stored))));
+    g.bench_function("from_xml+xml/EU01", |b| {
+        b.iter(|| efti::Consignment::from_xml(black_box(&stored)).map(|c| c.to_xml(&eu01)))
+    });
     g.bench_function("from_xml+xml/EU01+EU02+EU03", |b| {
         b.iter(|| efti::Consignment::from_xml(black_box(&stored)).map(|c| c.to_xml(&eu)))
+    });
+    // The same answers copied straight from the stored text.
+    g.bench_function("filter_xml/EU01", |b| b.iter(|| efti::filter_xml(black_box(&stored), &eu01).map(|x| x.len())));
+    g.bench_function("filter_xml/EU01+EU02+EU03", |b| {
+        b.iter(|| efti::filter_xml(black_box(&stored), &eu).map(|x| x.len()))
     });
     g.bench_function("from_xml+identifiers", |b| {
         b.iter(|| efti::Consignment::from_xml(black_box(&stored)).map(|c| identifiers::from_projection(&c)))
