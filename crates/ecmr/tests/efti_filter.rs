@@ -124,6 +124,8 @@ fn damaged_or_foreign_text_is_refused_with_place_and_reason() {
         };
         let subsets = Subsets::parse(ids).expect("known subset ids");
         let err = filter_xml(&damaged, &subsets).expect_err(name);
+        // `full` answers the text as it is, but only once it has passed the same checks.
+        assert!(filter_xml(&damaged, &Subsets::Full).is_err(), "{name}: full");
         let message = case["message"].as_str().expect("message");
         assert!(err.message.contains(message), "{name}: {err}");
         assert_eq!(err.line, usize::try_from(case["line"].as_u64().expect("line")).expect("line"), "{name}: {err}");

@@ -19,16 +19,17 @@ use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 ///
 /// For such a text the answer is byte for byte `Consignment::from_xml(full)?.to_xml(subsets)`, at a fraction of
 /// the cost:
-/// - [`Subsets::Full`] borrows `full` as it is, unchecked;
+/// - [`Subsets::Full`] checks `full` as for the others and borrows it as it is;
 /// - [`Subsets::Ids`] copies the elements kept by the rule of [`Consignment::filtered`] (an element is kept when
 ///   its row of [`table::COMMON`] has a requested subset id; a complex element whose children were all dropped is
-///   dropped too; an element without a row is dropped) in one pass over the text, without building the dataset;
+///   dropped too) in one pass over the text, without building the dataset;
 /// - [`Subsets::Identifier`] reads the dataset with [`Consignment::from_xml`] and writes it: the identifier dataset
 ///   has another namespace and leaves out incomplete transport means and equipment, which copying cannot do.
 ///
 /// The text is meant to be one the projection wrote. It is checked enough that the answer is well-formed XML in
-/// the common namespace, but not against the XSD: elements out of the XSD's order, or missing ones, are not
-/// refused here as [`Consignment::from_xml`] refuses them. The other way round, characters XML 1.0 does not allow
+/// the common namespace made of elements the XSD defines where they are (an element it does not define in its
+/// parent is refused, not left out, wherever the parent is kept), but not against the rest of the XSD: elements
+/// out of the XSD's order, or missing ones, are not refused here as [`Consignment::from_xml`] refuses them. The other way round, characters XML 1.0 does not allow
 /// (which the projection never writes) are refused in what is copied, where [`Consignment::from_xml`] passes them
 /// on.
 ///
@@ -50,11 +51,17 @@ use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 /// [`DatasetError`] for input over [`MAX_XML_BYTES`] or nested deeper than [`MAX_DEPTH`], XML that is not
 /// well-formed (mismatched end tags, unknown entities, characters XML does not allow), DOCTYPE, processing
 /// instructions, CDATA sections and comments, a root other than `consignment` in [`COMMON_NAMESPACE`], text in a
-/// complex element, unknown attributes or namespace prefixes; for [`Subsets::Identifier`], as
+/// complex element, elements the XSD does not define in their (kept) parent, unknown attributes or namespace
+/// prefixes; for [`Subsets::Identifier`], as
 /// [`Consignment::from_xml`].
 pub fn filter_xml<'a>(full: &'a str, subsets: &Subsets) -> Result<Cow<'a, str>, DatasetError> {
     match subsets {
-        Subsets::Full => Ok(Cow::Borrowed(full)),
+        Subsets::Full => {
+            let out = String::with_capacity(full.len());
+            let decided = vec![None; table::COMMON.len()];
+            Filter { src: full, out, stack: Vec::new(), pending: 0..0, decided }.run(&|_| true)?;
+            Ok(Cow::Borrowed(full))
+        }
         Subsets::Identifier => Ok(Cow::Owned(Consignment::from_xml(full)?.to_xml(subsets))),
         Subsets::Ids(ids) => {
             // The generated subset lists are sorted.
@@ -243,8 +250,15 @@ impl<'a> Filter<'a> {
                     let message = format!("element <{name}> is not allowed in <{parent_name}>");
                     return Err(self.err(pos, Some(name), message));
                 };
+                // The projection writes only elements the XSD defines: anything else is not its text (damaged, or
+                // written by another version), and is refused rather than silently left out.
+                let Some(row) = numbered_common_row(ty, name) else {
+                    let message =
+                        format!("element <{name}> is not defined in <{parent_name}> by consignment-common.xsd");
+                    return Err(self.err(pos, Some(name), message));
+                };
                 // Rows repeat (every address has a city): each is decided once.
-                let def = numbered_common_row(ty, name).filter(|&(i, d)| match self.decided.get_mut(i) {
+                let def = Some(row).filter(|&(i, d)| match self.decided.get_mut(i) {
                     Some(known) => *known.get_or_insert_with(|| keep(d)),
                     None => keep(d),
                 });
