@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::store::Durability;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +45,12 @@ pub struct Config {
     /// Revocations and subset changes made through this gateway's admin API apply at once; those made with the
     /// offline `principal`/`token` commands while it runs apply within this time. Env `ECMR_AUTH_CACHE_MILLIS`.
     pub auth_cache_millis: u64,
+    /// How durable an authority's request (UIL read, identifier search, gate read) and its audit entries are before
+    /// the answer is sent: `normal` (the default: in the database's log, so they survive a crash or kill of the
+    /// gateway, and flushed to disk with the next document write or checkpoint — SQLite checkpoints every second —
+    /// or by PostgreSQL's WAL writer) or `full` (an fsync before every answer, as for documents, which are always
+    /// `full`). Env `ECMR_CONTROL_DURABILITY`.
+    pub control_durability: Durability,
 }
 
 impl Default for Config {
@@ -58,6 +66,7 @@ impl Default for Config {
             gate_id: "ecmr-gate".into(),
             platform_id: "ecmr-platform".into(),
             auth_cache_millis: 1000,
+            control_durability: Durability::Normal,
         }
     }
 }
@@ -179,6 +188,9 @@ impl Config {
         if let Some(v) = env("ECMR_AUTH_CACHE_MILLIS") {
             self.auth_cache_millis = parse("ECMR_AUTH_CACHE_MILLIS", v)?;
         }
+        if let Some(v) = env("ECMR_CONTROL_DURABILITY") {
+            self.control_durability = parse("ECMR_CONTROL_DURABILITY", v)?;
+        }
         Ok(())
     }
 
@@ -228,6 +240,11 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url(), format!("sqlite:{}", Path::new("ecmr-data").join("ecmr.sqlite3").display()));
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.control_durability, Durability::Normal);
+        let strict = Config::load_with_env(None, env(&[("ECMR_CONTROL_DURABILITY", "full")])).unwrap();
+        assert_eq!(strict.control_durability, Durability::Full);
+        let strict = Config::from_toml("control_durability = \"full\"").unwrap();
+        assert_eq!(strict.control_durability, Durability::Full);
     }
 
     #[test]
@@ -264,6 +281,10 @@ mod tests {
         assert!(err.to_string().contains("json or text"), "{err}");
         let err = Config::load_with_env(None, env(&[("ECMR_REQUEST_TIMEOUT_SECS", "0")])).unwrap_err();
         assert!(err.to_string().contains("request_timeout_secs"), "{err}");
+        let err = Config::load_with_env(None, env(&[("ECMR_CONTROL_DURABILITY", "fsync")])).unwrap_err();
+        assert!(err.to_string().contains("expected full or normal"), "{err}");
+        let err = Config::from_toml("control_durability = \"fsync\"").unwrap_err();
+        assert!(err.contains("control_durability"), "{err}");
         let err = Config::load_with_env(Some(Path::new("/nonexistent/ecmr.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ecmr.toml"), "{err}");
     }

@@ -8,7 +8,8 @@ use base64::Engine as _;
 use common::{TestApp, issue};
 use ecmr::efti::Subsets;
 use ecmr_gateway::auth::{NewPrincipal, PrincipalError, create_principal};
-use ecmr_gateway::store::PrincipalKind;
+use ecmr_gateway::config::Config;
+use ecmr_gateway::store::{Durability, PrincipalKind};
 use serde_json::{Value, json};
 
 const UIL_REQUEST: &str = include_str!("fixtures/efti/uil-request.json");
@@ -248,7 +249,11 @@ async fn uil_query_errors_carry_the_reference_error_codes() {
 
 #[tokio::test]
 async fn authority_reads_are_audited_for_the_parties() {
-    for app in TestApp::all("authority_reads_are_audited_for_the_parties").await {
+    // At either durability: committed to the log (the default) or flushed before the answer.
+    let mut apps = TestApp::all("authority_reads_are_audited_for_the_parties").await;
+    let full = Config { control_durability: Durability::Full, ..Config::default() };
+    apps.extend(TestApp::all_with("authority_reads_are_audited_for_the_parties_full", full).await);
+    for app in apps {
         let sender = app.party(1).await;
         let doc = issue("NL-AUD-1", &sender.key, None);
         assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
@@ -272,7 +277,7 @@ async fn authority_reads_are_audited_for_the_parties() {
         assert_eq!(efti[1]["action"], "efti.uil.refused");
         assert_eq!(efti[2]["action"], "efti.uil.read");
         let again: Value = serde_json::from_str(efti[2]["reason"].as_str().expect("reason")).expect("json reason");
-        assert_eq!(again["outcome"], "COMPLETE (stored answer)");
+        assert_eq!(again["outcome"], "COMPLETE (earlier answer)");
         assert_eq!(again["requestId"], ok["requestId"]);
         assert_eq!(efti[0]["principal_id"], ilt_id.to_string());
         let reason: Value = serde_json::from_str(efti[0]["reason"].as_str().expect("reason")).expect("json reason");
@@ -651,10 +656,15 @@ async fn control_store_round_trip(store: &ecmr_gateway::store::Store) -> (uuid::
         error_code: None,
         error_description: None,
         data: Some("PHg+PC94Pg==".into()),
+        answered_seq: None,
         created_at: now(),
     };
     store.control.put_request(&request).await.expect("put");
     assert_eq!(store.control.get_request(request.id).await.expect("get"), Some(request.clone()));
+    // An answer recorded by the seq it was given from, not stored.
+    let by_seq = ControlRequest { id: uuid::Uuid::now_v7(), data: None, answered_seq: Some(0), ..request.clone() };
+    store.control.put_request(&by_seq).await.expect("put");
+    assert_eq!(store.control.get_request(by_seq.id).await.expect("get"), Some(by_seq));
     assert_eq!(store.control.get_request(uuid::Uuid::new_v4()).await.expect("get"), None);
     assert!(store.control.put_request(&request).await.is_err(), "request ids are unique");
     let mut bad = request.clone();
@@ -751,6 +761,17 @@ async fn answers_follow_the_latest_event() {
         let found = app.post("/v1/control/identifiers", &full, bytes(&search("12BXL4"))).await.json();
         assert_eq!(found["identifiers"].as_array().map(Vec::len), Some(1), "{found}");
         assert!(found["identifiers"][0].get("carrierAcceptanceDatetime").is_none(), "not taken over yet: {found}");
+        // Answers given now, asked for again by request id after the document has moved on (below).
+        let mut earlier = Vec::new();
+        for ids in [&["full"][..], &["EU01", "EU02"]] {
+            let mut body = uil_body(issued.id());
+            body["subsetId"] = json!(ids);
+            let a = app.post("/v1/control/uil", &full, bytes(&body)).await.json();
+            let expected =
+                ecmr::efti::to_xml(&issued, &Subsets::parse(ids.iter().copied()).expect("ids")).expect("xml");
+            assert_eq!(decode(&a["data"]), expected, "{}: {ids:?}", app.backend());
+            earlier.push(a);
+        }
 
         let taken = common::take_over(&issued, &carrier.key);
         let uri = format!("/v1/documents/{}/events", issued.id());
@@ -775,6 +796,13 @@ async fn answers_follow_the_latest_event() {
                 .get(&format!("/v1/uil/ecmr-gate/ecmr-platform/{}?subsetId={}", amended.id(), ids.join(",")), &full)
                 .await;
             assert_eq!(String::from_utf8_lossy(&direct.body), expected, "{}: direct {ids:?}", app.backend());
+        }
+
+        // An earlier request is answered as it was, from the document as it stood then.
+        for a in &earlier {
+            let rid = a["requestId"].as_str().expect("requestId");
+            let again = app.get(&format!("/v1/control/uil?requestId={rid}"), &full).await.json();
+            assert_eq!(&again, a, "{}: the earlier answer, not the current dataset", app.backend());
         }
 
         // The roadside index follows the amendment; the result says when the carrier took the goods over.

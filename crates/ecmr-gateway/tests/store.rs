@@ -106,8 +106,9 @@ async fn insert_is_idempotent_and_refuses_conflicts() {
         assert_eq!(json["id"], doc.id.to_string());
         assert_eq!(json["events"][0]["kind"], "issued");
         assert_eq!(store.documents.identifiers(doc.id).await.unwrap(), doc.identifiers);
-        assert_eq!(store.documents.efti_xml(doc.id).await.unwrap(), Some(doc.efti_xml.clone()));
-        assert_eq!(store.documents.efti_xml(Uuid::new_v4()).await.unwrap(), None);
+        let dataset = store.documents.efti_dataset(doc.id).await.unwrap().expect("stored");
+        assert_eq!((dataset.xml, dataset.last_seq), (doc.efti_xml.clone(), 0));
+        assert_eq!(store.documents.efti_dataset(Uuid::new_v4()).await.unwrap(), None);
         assert_eq!(store.documents.count_documents().await.unwrap(), 2);
         assert!(store.documents.get_document(Uuid::new_v4()).await.unwrap().is_none());
         store.close().await;
@@ -129,7 +130,8 @@ async fn append_extends_the_chain_once_per_seq() {
         assert_eq!(s.last_event_digest, a.event.digest);
         assert!(s.updated_at >= s.received_at);
         // The eFTI dataset and the roadside index follow the note to its latest state.
-        assert_eq!(store.documents.efti_xml(doc.id).await.unwrap(), Some(a.efti_xml.clone()));
+        let dataset = store.documents.efti_dataset(doc.id).await.unwrap().expect("stored");
+        assert_eq!((dataset.xml, dataset.last_seq), (a.efti_xml.clone(), 1));
         assert_eq!(store.documents.identifiers(doc.id).await.unwrap(), a.identifiers);
         // The same event again is harmless.
         assert!(matches!(store.documents.append_event(a.clone()).await.unwrap(), AppendOutcome::Identical(_)));

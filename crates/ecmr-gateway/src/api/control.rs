@@ -25,7 +25,8 @@ use crate::app::{AppState, Caller};
 use crate::auth;
 use crate::error::{ApiError, Problem, RawBody};
 use crate::store::{
-    AuditEntry, ControlRequest, ControlWrite, FollowUp, IdentifierQuery, Principal, PrincipalKind, StoredDocument, now,
+    AuditEntry, ControlRequest, ControlWrite, Durability, FollowUp, IdentifierQuery, Principal, PrincipalKind,
+    StoredDocument, now,
 };
 
 /// Most identifier-search results returned for one request.
@@ -349,9 +350,10 @@ fn uil_what(request_id: Option<Uuid>, subsets: &[String], outcome: &str) -> Valu
     json!({ "requestId": request_id, "subsets": subsets, "outcome": outcome })
 }
 
-/// Writes an authority's access to the audit log; returns when it is durable.
+/// Writes an authority's access to the audit log; returns when it is as durable as `control_durability` says.
 async fn audit(state: &AppState, e: AuditEntry) -> Result<(), ApiError> {
-    Ok(state.store.audit.append(e).await?)
+    let durability = state.config.control_durability;
+    Ok(state.store.control.record(ControlWrite { request: None, follow_up: None, audit: vec![e], durability }).await?)
 }
 
 /// Loads a stored document and verifies it again, so that nothing is answered that does not verify.
@@ -367,40 +369,58 @@ async fn verified(
     Ok(Some((doc, v)))
 }
 
-/// The eFTI common dataset of one of our documents, `None` when there is no such document, with the stored full
-/// dataset text when there is one that reads. The dataset is read from the full dataset stored with the document
-/// (written from the verified document when it or its last event was stored); a document stored without one, or
-/// with one that no longer reads, is verified again and projected.
-async fn dataset(state: &AppState, id: Uuid) -> Result<Option<(Consignment, Option<String>)>, ApiError> {
-    match state.store.documents.efti_xml(id).await? {
-        None => Ok(None),
-        Some(stored) => dataset_from(state, id, stored).await,
-    }
-}
-
-/// [`dataset`] from the stored text already fetched (`None`: the document has none stored).
-async fn dataset_from(
-    state: &AppState,
-    id: Uuid,
-    stored: Option<String>,
-) -> Result<Option<(Consignment, Option<String>)>, ApiError> {
+/// The eFTI common dataset of one of our documents, `None` when there is no such document, from the full dataset
+/// text stored with it (`stored`, already fetched; `None` when the document has none); a document stored without
+/// one, or with one that no longer reads, is verified again and projected.
+async fn dataset_from(state: &AppState, id: Uuid, stored: Option<String>) -> Result<Option<Consignment>, ApiError> {
     if let Some(xml) = stored {
         match Consignment::from_xml(&xml) {
-            Ok(c) => return Ok(Some((c, Some(xml)))),
+            Ok(c) => return Ok(Some(c)),
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
         }
     }
     let Some((_, v)) = verified(state, id).await? else { return Ok(None) };
     let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-    Ok(Some((c, None)))
+    Ok(Some(c))
 }
 
-/// The eFTI XML of one of our documents for `subsets` (see [`dataset`]); for `full`, the stored text itself.
-async fn dataset_xml(state: &AppState, id: Uuid, subsets: &Subsets) -> Result<Option<String>, ApiError> {
-    Ok(dataset(state, id).await?.map(|(c, stored)| match stored {
-        Some(text) if *subsets == Subsets::Full => text,
-        _ => c.to_xml(subsets),
-    }))
+/// The eFTI XML of one of our documents for `subsets` with the seq of the last event it reflects, `None` when
+/// there is no such document. It is taken from the full dataset stored with the document (written from the
+/// verified document when it or its last event was stored; see [`ecmr::efti::filter_xml`]); a document stored
+/// without one, or with one that no longer reads, is verified again and projected.
+async fn dataset_xml(state: &AppState, id: Uuid, subsets: &Subsets) -> Result<Option<(String, i64)>, ApiError> {
+    let Some(stored) = state.store.documents.efti_dataset(id).await? else { return Ok(None) };
+    if let Some(xml) = &stored.xml {
+        match ecmr::efti::filter_xml(xml, subsets) {
+            Ok(out) => return Ok(Some((out.into_owned(), stored.last_seq))),
+            Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
+        }
+    }
+    let Some((doc, v)) = verified(state, id).await? else { return Ok(None) };
+    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
+    Ok(Some((c.to_xml(subsets), doc.summary.last_seq)))
+}
+
+/// The eFTI XML of one of our documents for `subsets` as it was when its last event was `seq`: what a UIL query
+/// answered then (see [`ControlRequest::answered_seq`]).
+async fn dataset_xml_at(state: &AppState, id: Uuid, subsets: &Subsets, seq: i64) -> Result<String, ApiError> {
+    if let Some((xml, last)) = dataset_xml(state, id, subsets).await?
+        && last == seq
+    {
+        return Ok(xml);
+    }
+    // The document has moved on: its chain up to that event, verified, is the document as it was.
+    let missing = || ApiError::Internal(format!("document {id} has no event {seq} any more"));
+    let Some(mut doc) = state.store.documents.get_document(id).await? else { return Err(missing()) };
+    let keep = usize::try_from(seq).ok().and_then(|s| s.checked_add(1)).filter(|&n| n <= doc.events.len());
+    let Some(keep) = keep else { return Err(missing()) };
+    doc.events.truncate(keep);
+    let v = state
+        .verifier
+        .verify(doc.to_json().as_bytes(), None)
+        .map_err(|e| ApiError::Internal(format!("stored document {id} up to event {seq} does not verify: {e}")))?;
+    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
+    Ok(c.to_xml(subsets))
 }
 
 fn outcome_of(dto: &RequestIdDto) -> String {
@@ -428,7 +448,7 @@ async fn answer_uil(
     state: &AppState,
     who: &Principal,
     q: &UilQuery,
-) -> Result<(Option<Uuid>, Result<String, RiError>), ApiError> {
+) -> Result<(Option<Uuid>, Result<(String, i64), RiError>), ApiError> {
     if q.gate_id != state.config.gate_id {
         return Ok((
             None,
@@ -478,7 +498,7 @@ async fn answer_uil(
             )),
         ));
     }
-    let Some(xml) = dataset_xml(state, q.dataset_id, &subsets).await? else {
+    let Some((xml, seq)) = dataset_xml(state, q.dataset_id, &subsets).await? else {
         return Ok((
             None,
             Err(ri(
@@ -488,7 +508,7 @@ async fn answer_uil(
         ));
     };
     let document_id = Some(q.dataset_id);
-    Ok((document_id, Ok(STANDARD.encode(xml))))
+    Ok((document_id, Ok((STANDARD.encode(xml), seq))))
 }
 
 /// Ask for a dataset by its UIL. Answered at once for this gate (`COMPLETE` with `data`, or `ERROR`).
@@ -511,7 +531,7 @@ pub async fn request_uil(
 ) -> Result<(StatusCode, Json<RequestIdDto>), ApiError> {
     let who = authority(&caller)?;
     let value = crate::ingest::parse_body(&body)?;
-    let request_id = Uuid::new_v4();
+    let request_id = Uuid::now_v7();
     let (query, document_id, answer) = match parse_uil(&value) {
         Ok(q) => {
             let (doc, answer) = answer_uil(&state, who, &q).await?;
@@ -521,7 +541,7 @@ pub async fn request_uil(
     };
     let subsets = query.as_ref().map(|q| q.subsets.clone()).unwrap_or_default();
     let dto = match &answer {
-        Ok(data) => RequestIdDto {
+        Ok((data, _)) => RequestIdDto {
             request_id: request_id.to_string(),
             status: "COMPLETE".into(),
             error_code: None,
@@ -545,12 +565,15 @@ pub async fn request_uil(
         status: dto.status.clone(),
         error_code: dto.error_code.clone(),
         error_description: dto.error_description.clone(),
-        data: dto.data.clone(),
+        // The answer is not stored: asking again computes it from the document as it was (see `get_uil`).
+        data: None,
+        answered_seq: answer.as_ref().ok().map(|(_, seq)| *seq),
         created_at: now(),
     };
     // The answer, and the audit entry saying who got it, commit together before the answer is sent.
     let audit = vec![entry(who, document_id, action, what, &headers)];
-    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit }).await?;
+    let durability = state.config.control_durability;
+    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit, durability }).await?;
     Ok((StatusCode::ACCEPTED, Json(dto)))
 }
 
@@ -604,10 +627,20 @@ pub async fn get_uil(
         dto.request_id = raw;
         return Ok(Json(dto));
     };
-    // Handing out the stored data again is a read of the document too.
-    if r.data.is_some() {
-        let subsets: Vec<String> = r.subsets.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        let what = uil_what(Some(r.id), &subsets, "COMPLETE (stored answer)");
+    let subsets: Vec<String> = r.subsets.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let data = match (r.data, r.answered_seq, r.document_id) {
+        (Some(data), _, _) => Some(data),
+        // The answer as it was given: the dataset of the document with its events up to the one answered from.
+        (None, Some(seq), Some(id)) => {
+            let parsed = Subsets::parse(&subsets)
+                .map_err(|e| ApiError::Internal(format!("request {} has subsets {:?}: {e}", r.id, r.subsets)))?;
+            Some(STANDARD.encode(dataset_xml_at(&state, id, &parsed, seq).await?))
+        }
+        _ => None,
+    };
+    // Handing out the answer again is a read of the document too.
+    if data.is_some() {
+        let what = uil_what(Some(r.id), &subsets, "COMPLETE (earlier answer)");
         audit(&state, entry(who, r.document_id, "efti.uil.read", what, &headers)).await?;
     }
     Ok(Json(RequestIdDto {
@@ -615,7 +648,7 @@ pub async fn get_uil(
         status: r.status,
         error_code: r.error_code,
         error_description: r.error_description,
-        data: r.data,
+        data,
     }))
 }
 
@@ -717,7 +750,7 @@ pub(crate) async fn read_dataset(
     let body = if json {
         verified(state, id).await?.map(|(doc, _)| doc.to_json())
     } else {
-        dataset_xml(state, id, &parsed).await?
+        dataset_xml(state, id, &parsed).await?.map(|(xml, _)| xml)
     };
     let Some(body) = body else { return Err(not_found()) };
     if let Some(refused) = auth::first_not_entitled(who, subsets) {
@@ -794,7 +827,9 @@ pub async fn follow_up(
     let what = json!({ "requestId": request.id, "subsets": subsets, "outcome": "sent", "message": message });
     let audit = vec![entry(who, Some(document_id), "efti.follow_up", what, &headers)];
     let follow_up = FollowUp { request_id: request.id, document_id, principal_id: who.id, message, at: now() };
-    state.store.control.record(ControlWrite { request: None, follow_up: Some(follow_up), audit }).await?;
+    // A message to the document's parties is flushed like their documents are.
+    let durability = Durability::Full;
+    state.store.control.record(ControlWrite { request: None, follow_up: Some(follow_up), audit, durability }).await?;
     Ok(note_reply(StatusCode::ACCEPTED, "Note sent", None))
 }
 
@@ -962,7 +997,7 @@ pub async fn search_identifiers(
 ) -> Result<Json<IdentifiersResponseDto>, ApiError> {
     let who = authority(&caller)?;
     let value = crate::ingest::parse_body(&body)?;
-    let request_id = Uuid::new_v4();
+    let request_id = Uuid::now_v7();
     let mut audit = Vec::new();
     let mut dto = IdentifiersResponseDto {
         request_id: request_id.to_string(),
@@ -981,7 +1016,7 @@ pub async fn search_identifiers(
             let hits = state.store.control.search_identifiers(&q).await?;
             // Every hit is audited, in the same commit as the stored answer.
             for (id, stored) in hits {
-                let Some((c, _)) = dataset_from(&state, id, stored).await? else { continue };
+                let Some(c) = dataset_from(&state, id, stored).await? else { continue };
                 let found = ecmr::efti::identifiers::from_projection(&c);
                 dto.identifiers.push(result_dto(&state, &state.config.platform_id, &id.to_string(), &found));
                 let what = json!({
@@ -1026,9 +1061,11 @@ pub async fn search_identifiers(
         error_code: dto.error_code.clone(),
         error_description: dto.error_description.clone(),
         data: Some(data),
+        answered_seq: None,
         created_at: now(),
     };
-    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit }).await?;
+    let durability = state.config.control_durability;
+    state.store.control.record(ControlWrite { request: Some(request), follow_up: None, audit, durability }).await?;
     Ok(Json(dto))
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::control::{NOTE_MAX, entry, read_dataset, subset_params};
 use crate::app::{AppState, Caller};
 use crate::error::{ApiError, Problem};
-use crate::store::{ControlRequest, ControlWrite, FollowUp, PrincipalKind, now};
+use crate::store::{ControlRequest, ControlWrite, Durability, FollowUp, PrincipalKind, now};
 
 /// The consignment of one of our documents, holding only the elements of the requested subsets.
 #[utoipa::path(
@@ -85,7 +85,7 @@ pub async fn follow_up(
     }
     // The gate's message is stored like an authority's: against a request of its own (the follow-up needs one).
     let at = now();
-    let request_id = Uuid::new_v4();
+    let request_id = Uuid::now_v7();
     let request = ControlRequest {
         id: request_id,
         kind: "uil".into(),
@@ -96,11 +96,17 @@ pub async fn follow_up(
         error_code: None,
         error_description: None,
         data: None,
+        answered_seq: None,
         created_at: at,
     };
     let what = json!({ "requestId": request_id, "outcome": "sent", "message": message });
     let audit = vec![entry(who, Some(id), "gate.follow_up", what, &headers)];
     let follow_up = FollowUp { request_id, document_id: id, principal_id: who.id, message, at };
-    state.store.control.record(ControlWrite { request: Some(request), follow_up: Some(follow_up), audit }).await?;
+    let durability = Durability::Full;
+    state
+        .store
+        .control
+        .record(ControlWrite { request: Some(request), follow_up: Some(follow_up), audit, durability })
+        .await?;
     Ok(StatusCode::OK.into_response())
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 pub mod postgres;
 mod queries;
 pub mod sqlite;
+mod sqlite_direct;
 mod writer;
 
 /// Why a store operation failed. These are the gateway's own faults, never the client's.
@@ -32,6 +33,9 @@ pub enum StoreError {
     /// The writer has shut down.
     #[error("the store is closed")]
     Closed,
+    /// The embedded database refused or failed a read.
+    #[error("database: {0}")]
+    Embedded(String),
     /// A stored value cannot be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -234,6 +238,15 @@ impl StoredDocument {
     }
 }
 
+/// A document's stored eFTI common dataset (see [`NewDocument::efti_xml`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDataset {
+    /// The full dataset as XML; `None` when the document has none stored.
+    pub xml: Option<String>,
+    /// The seq of the document's last event, the state the dataset is of.
+    pub last_seq: i64,
+}
+
 /// What happened to a document submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertOutcome {
@@ -323,9 +336,9 @@ pub trait DocumentStore: Send + Sync {
     async fn count_documents(&self) -> StoreResult<i64>;
     /// The identifiers stored for a document.
     async fn identifiers(&self, id: Uuid) -> StoreResult<Vec<Identifier>>;
-    /// The stored eFTI common dataset of a document: `None` when there is no such document, `Some(None)` when
-    /// the document has none stored (see [`NewDocument::efti_xml`]).
-    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>>;
+    /// The stored eFTI common dataset of a document with the seq it reflects: `None` when there is no such
+    /// document.
+    async fn efti_dataset(&self, id: Uuid) -> StoreResult<Option<StoredDataset>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -520,8 +533,12 @@ pub struct ControlRequest {
     pub error_code: Option<String>,
     /// What went wrong, for `ERROR`.
     pub error_description: Option<String>,
-    /// The answer: base64 of the XML (UIL) or the JSON of the results (identifiers).
+    /// The answer: base64 of the XML (UIL) or the JSON of the results (identifiers). `None` for a UIL answer
+    /// recorded with [`ControlRequest::answered_seq`].
     pub data: Option<String>,
+    /// For a UIL answer not kept in `data`: the seq of the document's last event when it was answered. The answer
+    /// is the dataset of the document with its events up to this one, which the append-only chain keeps.
+    pub answered_seq: Option<i64>,
     /// When it was asked.
     pub created_at: DateTime<Utc>,
 }
@@ -603,6 +620,32 @@ pub struct PlatformHit {
     pub xml: String,
 }
 
+/// How durable a write is when the store reports it done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// On disk (the commit is flushed with fsync): survives a power loss. Documents and events are always
+    /// written so.
+    #[default]
+    Full,
+    /// In the database's write-ahead log but not yet flushed: survives a crash or kill of the gateway, and is
+    /// flushed with the next [`Durability::Full`] commit or checkpoint (SQLite checkpoints every second), or by
+    /// PostgreSQL's WAL writer (`synchronous_commit = off`, within 3 × `wal_writer_delay`). A power loss may lose
+    /// the last of these writes.
+    Normal,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            other => Err(format!("unknown durability {other:?} (expected full or normal)")),
+        }
+    }
+}
+
 /// What one authority request writes, committed together: the request with its answer, a follow-up message, and
 /// the audit entries saying who read what.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -613,6 +656,8 @@ pub struct ControlWrite {
     pub follow_up: Option<FollowUp>,
     /// Audit entries.
     pub audit: Vec<AuditEntry>,
+    /// How durable it must be before [`ControlStore::record`] returns.
+    pub durability: Durability,
 }
 
 /// Authority requests, their answers and follow-up messages. Writes go through the group-committing writer, each
@@ -634,7 +679,7 @@ pub trait ControlStore: Send + Sync {
     /// The follow-up messages about a document, oldest first.
     async fn follow_ups(&self, document_id: Uuid) -> StoreResult<Vec<FollowUp>>;
     /// Documents with a matching identifier, each with its stored eFTI common dataset (see
-    /// [`DocumentStore::efti_xml`]), ordered by document id.
+    /// [`DocumentStore::efti_dataset`]), ordered by document id.
     async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Option<String>)>>;
     /// Registers or replaces an external platform's dataset with its index rows and the audit entry, in one
     /// transaction; returns whether it replaced an earlier registration.

@@ -14,11 +14,12 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
-use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all, needs_flush};
 use super::{
     AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
     DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
-    NewToken, PlatformDataset, PlatformHit, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+    NewToken, PlatformDataset, PlatformHit, Principal, PrincipalStore, StoreResult, StoredDataset, StoredDocument,
+    TokenInfo,
 };
 
 mod q {
@@ -45,6 +46,14 @@ impl Batcher for PgBatcher {
                 return fail_all(ops, &format!("begin: {e}"));
             }
         };
+        // A batch of nothing but authority requests asked for `Durability::Normal` does not wait for its WAL
+        // flush; PostgreSQL's WAL writer flushes it shortly after.
+        if !needs_flush(&ops)
+            && let Err(e) = sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await
+        {
+            tracing::error!(error = %e, "could not set the durability of a write batch");
+            return fail_all(ops, &format!("synchronous_commit: {e}"));
+        }
         let done = q::apply_ops(&mut tx, ops).await;
         match tx.commit().await {
             Ok(()) => done,
@@ -122,9 +131,9 @@ impl DocumentStore for PgStore {
         q::identifiers(&mut c, id).await
     }
 
-    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>> {
+    async fn efti_dataset(&self, id: Uuid) -> StoreResult<Option<StoredDataset>> {
         let mut c = self.pool.acquire().await?;
-        q::efti_xml(&mut c, id).await
+        q::efti_dataset(&mut c, id).await
     }
 }
 

@@ -257,7 +257,7 @@ macro_rules! queries {
             let mut inserts = Vec::new();
             let mut appends = Vec::new();
             let mut audits = Vec::new();
-            let mut controls = Vec::new();
+            let mut controls: Vec<(Box<crate::store::ControlWrite>, _)> = Vec::new();
             for op in ops {
                 match op {
                     WriteOp::Insert(doc, s) => inserts.push((doc, s)),
@@ -310,8 +310,31 @@ macro_rules! queries {
                 };
                 done.push(Done::Append(s, r));
             }
+            // Authority requests together, with multi-row statements, in one savepoint; if that fails, each in its
+            // own savepoint so that one bad write does not take the others with it. Either way a request's answer
+            // and its audit entries stand or fall together.
+            if controls.len() > 1 {
+                let writes: Vec<&crate::store::ControlWrite> = controls.iter().map(|(c, _)| c.as_ref()).collect();
+                let together = match conn.begin().await {
+                    Ok(mut sp) => match write_controls(&mut sp, &writes).await {
+                        Ok(()) => sp.commit().await.map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(StoreError::from(e)),
+                };
+                match together {
+                    Ok(()) => {
+                        for (_, s) in controls.drain(..) {
+                            done.push(Done::Control(s, Ok(())));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a batch of authority requests failed; writing them one by one"),
+                }
+            }
             for (c, s) in controls {
-                // Each authority request in its own savepoint: its answer and its audit entries stand or fall together.
                 let r = match conn.begin().await {
                     Ok(mut sp) => match write_control(&mut sp, &c).await {
                         Ok(()) => sp.commit().await.map_err(StoreError::from),
@@ -539,12 +562,13 @@ macro_rules! queries {
             Ok(sqlx::query("SELECT COUNT(*) AS n FROM documents").fetch_one(&mut *conn).await?.try_get("n")?)
         }
 
-        pub(crate) async fn efti_xml(conn: &mut $conn, id: Uuid) -> StoreResult<Option<Option<String>>> {
-            let row = sqlx::query("SELECT efti_xml FROM documents WHERE id = $1")
+        pub(crate) async fn efti_dataset(conn: &mut $conn, id: Uuid) -> StoreResult<Option<crate::store::StoredDataset>> {
+            let row = sqlx::query("SELECT efti_xml, last_seq FROM documents WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_optional(&mut *conn)
                 .await?;
-            row.map(|r| r.try_get("efti_xml")).transpose().map_err(Into::into)
+            let Some(r) = row else { return Ok(None) };
+            Ok(Some(crate::store::StoredDataset { xml: r.try_get("efti_xml")?, last_seq: r.try_get("last_seq")? }))
         }
 
         pub(crate) async fn identifiers(conn: &mut $conn, id: Uuid) -> StoreResult<Vec<Identifier>> {
@@ -838,10 +862,41 @@ macro_rules! queries {
             audit_append_many(conn, &c.audit).await
         }
 
+        /// Writes many authority requests with multi-row statements: their requests, their audit entries and,
+        /// one by one, their (rare) follow-up messages.
+        async fn write_controls(conn: &mut $conn, writes: &[&crate::store::ControlWrite]) -> StoreResult<()> {
+            let requests: Vec<&crate::store::ControlRequest> = writes.iter().filter_map(|c| c.request.as_ref()).collect();
+            for chunk in requests.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "INSERT INTO control_requests (id, kind, principal_id, document_id, subsets, status, error_code, \
+                     error_description, data, answered_seq, created_at) ",
+                );
+                qb.push_values(chunk.iter(), |mut b, r| {
+                    b.push_bind(r.id.to_string())
+                        .push_bind(r.kind.clone())
+                        .push_bind(r.principal_id.to_string())
+                        .push_bind(r.document_id.map(|d| d.to_string()))
+                        .push_bind(r.subsets.clone())
+                        .push_bind(r.status.clone())
+                        .push_bind(r.error_code.clone())
+                        .push_bind(r.error_description.clone())
+                        .push_bind(r.data.clone())
+                        .push_bind(r.answered_seq)
+                        .push_bind(format_time(r.created_at));
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
+            for f in writes.iter().filter_map(|c| c.follow_up.as_ref()) {
+                add_follow_up(conn, f).await?;
+            }
+            let audit: Vec<AuditEntry> = writes.iter().flat_map(|c| c.audit.iter().cloned()).collect();
+            audit_append_many(conn, &audit).await
+        }
+
         pub(crate) async fn put_request(conn: &mut $conn, r: &crate::store::ControlRequest) -> StoreResult<()> {
             sqlx::query(
                 "INSERT INTO control_requests (id, kind, principal_id, document_id, subsets, status, error_code, \
-                 error_description, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 error_description, data, answered_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(r.id.to_string())
             .bind(&r.kind)
@@ -852,6 +907,7 @@ macro_rules! queries {
             .bind(&r.error_code)
             .bind(&r.error_description)
             .bind(&r.data)
+            .bind(r.answered_seq)
             .bind(format_time(r.created_at))
             .execute(&mut *conn)
             .await?;
@@ -864,7 +920,7 @@ macro_rules! queries {
         ) -> StoreResult<Option<crate::store::ControlRequest>> {
             let row = sqlx::query(
                 "SELECT id, kind, principal_id, document_id, subsets, status, error_code, error_description, data, \
-                 created_at FROM control_requests WHERE id = $1",
+                 answered_seq, created_at FROM control_requests WHERE id = $1",
             )
             .bind(id.to_string())
             .fetch_optional(&mut *conn)
@@ -881,6 +937,7 @@ macro_rules! queries {
                 error_code: r.try_get("error_code")?,
                 error_description: r.try_get("error_description")?,
                 data: r.try_get("data")?,
+                answered_seq: r.try_get("answered_seq")?,
                 created_at: parse_time(&r.try_get::<String, _>("created_at")?)?,
             }))
         }

@@ -4,7 +4,8 @@
 //! every write waiting in its queue, applies each inside its own savepoint of one transaction, commits once (one
 //! fsync for the whole batch) and only then answers each caller. A caller's 2xx therefore always follows a durable
 //! commit, and concurrent submissions share the cost of the fsync (group commit). Reads use a pool of their own
-//! connections, which WAL lets run beside the writer.
+//! connections, which WAL lets run beside the writer. Authority requests written with [`Durability::Normal`]
+//! commit without the fsync when a batch holds nothing else.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -16,13 +17,19 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
+#[cfg(doc)]
+use super::Durability;
+use super::sqlite_direct::{ControlWriter, Readers};
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all, needs_flush};
 use super::{
     AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
     DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
-    NewToken, PlatformDataset, PlatformHit, Principal, PrincipalStore, StoreResult, StoredDocument, TokenInfo,
+    NewToken, PlatformDataset, PlatformHit, Principal, PrincipalStore, StoreResult, StoredDataset, StoredDocument,
+    TokenInfo,
 };
 
+/// The shared SQL; the hot reads it also has (dataset, searches, requests) run through [`Readers`] here instead.
+#[allow(dead_code)]
 mod q {
     super::super::queries::queries!(sqlx::Sqlite, sqlx::SqliteConnection);
 }
@@ -39,6 +46,8 @@ const WAL_RESTART_PAGES: i64 = 16_384;
 pub struct SqliteStore {
     writer: Writer,
     reads: SqlitePool,
+    /// The hot eFTI reads, without sqlx's per-statement thread hand-offs.
+    fast: Readers,
     checkpointer: tokio::task::JoinHandle<()>,
 }
 
@@ -87,21 +96,41 @@ impl SqliteStore {
         // a round trip to the connection's worker thread, two context switches on every read.
         let reads =
             SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
-        let writer = Writer::start(SqliteBatcher { conn: Some(conn) });
+        let fast = Readers::open(path)?;
+        let control = ControlWriter::open(path)?;
+        let writer = Writer::start(SqliteBatcher { conn: Some(conn), control, full: true });
         let checkpointer = tokio::spawn(checkpointer(reads.clone()));
-        Ok(SqliteStore { writer, reads, checkpointer })
+        Ok(SqliteStore { writer, reads, fast, checkpointer })
     }
 }
 
 /// The writer's side: the only connection that writes documents, events and audit entries.
 struct SqliteBatcher {
     conn: Option<SqliteConnection>,
+    /// Writes batches of only authority requests and audit entries, without sqlx's per-statement hand-offs.
+    control: ControlWriter,
+    /// Whether the connection is at `synchronous=FULL` (else `NORMAL`).
+    full: bool,
 }
 
 #[async_trait]
 impl Batcher for SqliteBatcher {
     async fn commit(&mut self, ops: Vec<WriteOp>) -> Vec<Done> {
         let Some(conn) = self.conn.as_mut() else { return fail_all(ops, "the writer is closed") };
+        if ControlWriter::takes(&ops) {
+            return self.control.commit(ops).await;
+        }
+        // A batch of nothing but authority requests asked for `Durability::Normal` commits without an fsync; the
+        // next flushed commit or checkpoint flushes it with the rest of the WAL.
+        let full = needs_flush(&ops);
+        if full != self.full {
+            let pragma = if full { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+            if let Err(e) = sqlx::query(pragma).execute(&mut *conn).await {
+                tracing::error!(error = %e, "could not set the durability of a write batch");
+                return fail_all(ops, &format!("{pragma}: {e}"));
+            }
+            self.full = full;
+        }
         let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
             Err(e) => {
@@ -167,9 +196,8 @@ impl DocumentStore for SqliteStore {
         q::identifiers(&mut c, id).await
     }
 
-    async fn efti_xml(&self, id: Uuid) -> StoreResult<Option<Option<String>>> {
-        let mut c = self.reads.acquire().await?;
-        q::efti_xml(&mut c, id).await
+    async fn efti_dataset(&self, id: Uuid) -> StoreResult<Option<StoredDataset>> {
+        self.fast.efti_dataset(id)
     }
 }
 
@@ -258,8 +286,7 @@ impl ControlStore for SqliteStore {
     }
 
     async fn get_request(&self, id: Uuid) -> StoreResult<Option<ControlRequest>> {
-        let mut c = self.reads.acquire().await?;
-        q::get_request(&mut c, id).await
+        self.fast.get_request(id)
     }
 
     async fn add_follow_up(&self, follow_up: &FollowUp) -> StoreResult<()> {
@@ -274,8 +301,7 @@ impl ControlStore for SqliteStore {
     }
 
     async fn search_identifiers(&self, query: &IdentifierQuery) -> StoreResult<Vec<(Uuid, Option<String>)>> {
-        let mut c = self.reads.acquire().await?;
-        q::search_identifiers(&mut c, query).await
+        self.fast.search_identifiers(query)
     }
 
     async fn put_dataset(&self, dataset: &PlatformDataset, audit: &AuditEntry) -> StoreResult<bool> {
@@ -286,8 +312,7 @@ impl ControlStore for SqliteStore {
     }
 
     async fn search_datasets(&self, query: &IdentifierQuery) -> StoreResult<Vec<PlatformHit>> {
-        let mut c = self.reads.acquire().await?;
-        q::search_datasets(&mut c, query).await
+        self.fast.search_datasets(query)
     }
 }
 
@@ -308,5 +333,6 @@ impl Backend for SqliteStore {
         // A last checkpoint so that the database file is complete on its own.
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.reads).await;
         self.reads.close().await;
+        self.fast.close();
     }
 }

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{
-    AppendOutcome, AuditEntry, ControlWrite, EventAppend, InsertOutcome, NewDocument, StoreError, StoreResult,
+    AppendOutcome, AuditEntry, ControlWrite, Durability, EventAppend, InsertOutcome, NewDocument, StoreError,
+    StoreResult,
 };
 
 /// Most writes committed in one transaction.
@@ -26,6 +27,21 @@ pub(crate) enum WriteOp {
     Audit(Box<AuditEntry>, oneshot::Sender<StoreResult<()>>),
     Control(Box<ControlWrite>, oneshot::Sender<StoreResult<()>>),
     Shutdown(oneshot::Sender<()>),
+}
+
+impl WriteOp {
+    /// Whether the batch holding this write must be flushed to disk before anyone is answered.
+    fn needs_flush(&self) -> bool {
+        match self {
+            WriteOp::Control(c, _) => c.durability == Durability::Full,
+            _ => true,
+        }
+    }
+}
+
+/// Whether a batch must be committed with [`Durability::Full`].
+pub(crate) fn needs_flush(ops: &[WriteOp]) -> bool {
+    ops.iter().any(WriteOp::needs_flush)
 }
 
 /// A write's answer, sent once the batch has committed.

@@ -176,7 +176,12 @@ impl Party {
 
 impl TestApp {
     pub async fn new(store: Store) -> TestApp {
-        let config = Config { body_limit_bytes: 256 * 1024, ..Config::default() };
+        TestApp::with_config(store, Config::default()).await
+    }
+
+    /// An app with `config` (the body limit set low for the tests).
+    pub async fn with_config(store: Store, config: Config) -> TestApp {
+        let config = Config { body_limit_bytes: 256 * 1024, ..config };
         let state = AppState::new(store.clone(), config);
         let (_, token) = create_principal(
             &store,
@@ -195,9 +200,14 @@ impl TestApp {
 
     /// Every backend, each with a fresh app.
     pub async fn all(test: &str) -> Vec<TestApp> {
+        TestApp::all_with(test, Config::default()).await
+    }
+
+    /// Every backend, each with a fresh app with `config`.
+    pub async fn all_with(test: &str, config: Config) -> Vec<TestApp> {
         let mut out = Vec::new();
         for store in stores(test).await {
-            out.push(TestApp::new(store).await);
+            out.push(TestApp::with_config(store, config.clone()).await);
         }
         out
     }
