@@ -253,6 +253,8 @@ impl ControlWriter {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // One multi-row statement per batch size and table.
+        conn.set_prepared_statement_cache_capacity(4 * CHUNK);
         // As the sqlx writer: foreign keys on, flushed commits, and never a checkpoint on a caller's commit (the
         // store's checkpointer does it every second).
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")?;
