@@ -8,6 +8,8 @@
 //! so that `GET …?requestId=` returns the same result and nothing is answered unaudited. Differences from the RI
 //! are listed in `docs/efti-compat.md`.
 
+use std::collections::BTreeSet;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -15,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use ecmr::efti::identifiers::{self, IdentifierConsignment};
 use ecmr::efti::{Consignment, Subsets};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -369,19 +372,25 @@ async fn verified(
     Ok(Some((doc, v)))
 }
 
-/// The eFTI common dataset of one of our documents, `None` when there is no such document, from the full dataset
-/// text stored with it (`stored`, already fetched; `None` when the document has none); a document stored without
-/// one, or with one that no longer reads, is verified again and projected.
-async fn dataset_from(state: &AppState, id: Uuid, stored: Option<String>) -> Result<Option<Consignment>, ApiError> {
+/// The identifier dataset of one of our documents for a search result, `None` when there is no such document. It
+/// is read from the full dataset text stored with it (`stored`, already fetched; `None` when the document has
+/// none): the elements of the `identifier` subset are cut out of the text first, so that only they are read back.
+/// A document stored without a dataset, or with one that no longer reads, is verified again and projected.
+async fn identifiers_from(
+    state: &AppState,
+    id: Uuid,
+    stored: Option<String>,
+) -> Result<Option<IdentifierConsignment>, ApiError> {
     if let Some(xml) = stored {
-        match Consignment::from_xml(&xml) {
-            Ok(c) => return Ok(Some(c)),
+        let part = Subsets::Ids(BTreeSet::from(["identifier".to_owned()]));
+        match ecmr::efti::filter_xml(&xml, &part).and_then(|text| Consignment::from_xml(&text)) {
+            Ok(c) => return Ok(Some(identifiers::from_projection(&c))),
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
         }
     }
     let Some((_, v)) = verified(state, id).await? else { return Ok(None) };
     let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-    Ok(Some(c))
+    Ok(Some(identifiers::from_projection(&c)))
 }
 
 /// The eFTI XML of one of our documents for `subsets` with the seq of the last event it reflects, `None` when
@@ -1016,8 +1025,7 @@ pub async fn search_identifiers(
             let hits = state.store.control.search_identifiers(&q).await?;
             // Every hit is audited, in the same commit as the stored answer.
             for (id, stored) in hits {
-                let Some(c) = dataset_from(&state, id, stored).await? else { continue };
-                let found = ecmr::efti::identifiers::from_projection(&c);
+                let Some(found) = identifiers_from(&state, id, stored).await? else { continue };
                 dto.identifiers.push(result_dto(&state, &state.config.platform_id, &id.to_string(), &found));
                 let what = json!({
                     "requestId": request_id,
