@@ -1,5 +1,7 @@
 //! Durability of the real binary: SIGKILL it while clients submit, restart it, and every document that had been
-//! answered 201 is there and verifies.
+//! answered 201 is there and verifies; SIGKILL it while authorities read (their records are committed to the
+//! database's log, not flushed, by default), and every read that had been answered is on record with its audit
+//! entry and gives the same answer again.
 
 mod common;
 
@@ -102,6 +104,142 @@ async fn every_acknowledged_document_survives_sigkill_postgres() {
             .execute(&mut conn)
             .await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_authority_read_survives_sigkill_sqlite() {
+    reads_crash_and_recover(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_authority_read_survives_sigkill_postgres() {
+    let Some(url) = common::postgres_url() else {
+        println!(
+            "every_answered_authority_read_survives_sigkill_postgres: skipped (ECMR_TEST_POSTGRES_URL is not set)"
+        );
+        return;
+    };
+    let db = fresh_postgres_database(&url).await;
+    reads_crash_and_recover(Some(db.clone())).await;
+    drop_database(&url, &db).await;
+}
+
+async fn drop_database(url: &str, db: &str) {
+    use sqlx::Connection as _;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(url).await {
+        let name = db.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// A new principal made through the admin API, with its token.
+async fn principal(client: &HttpClient, base: &str, admin: &str, body: serde_json::Value) -> String {
+    let (status, resp) =
+        call(client, "POST", &format!("{base}/v1/admin/principals"), admin, body.to_string().into_bytes())
+            .await
+            .expect("admin API");
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&resp));
+    let created: serde_json::Value = serde_json::from_slice(&resp).expect("json");
+    created["token"].as_str().expect("token").to_owned()
+}
+
+async fn reads_crash_and_recover(database_url: Option<String>) {
+    let dir = common::temp_dir("crash-reads");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut child = start(&dir, port, database_url.as_deref());
+    wait_ready(&client, &base).await;
+    let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
+    let key = common::key(8);
+    let party = serde_json::json!({"kind": "party", "name": "sender", "public_keys": [common::public(&key)]});
+    let sender = principal(&client, &base, &admin, party).await;
+    let authority = serde_json::json!({"kind": "authority", "name": "ILT",
+        "details": {"country": "NL", "subsets": ["EU01"]}});
+    let authority = principal(&client, &base, &admin, authority).await;
+    let docs: Vec<String> = {
+        let mut ids = Vec::new();
+        for i in 0..8 {
+            let doc = common::issue(&format!("R-{i}"), &key, None);
+            let (status, _) =
+                call(&client, "POST", &format!("{base}/v1/documents"), &sender, doc.bytes().to_vec()).await.unwrap();
+            assert_eq!(status, 201);
+            ids.push(doc.id().to_owned());
+        }
+        ids
+    };
+
+    // 16 authorities' clients read until the process is killed; every COMPLETE answer is noted.
+    let answered = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let (client, answered, authority, base, docs) =
+            (client.clone(), answered.clone(), authority.clone(), base.clone(), docs.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in t.. {
+                let Some(doc) = docs.get(i % docs.len()) else { break };
+                let body = serde_json::json!({"gateId": "ecmr-gate", "platformId": "ecmr-platform",
+                    "datasetId": doc, "subsetId": ["EU01"]});
+                match call(
+                    &client,
+                    "POST",
+                    &format!("{base}/v1/control/uil"),
+                    &authority,
+                    body.to_string().into_bytes(),
+                )
+                .await
+                {
+                    Ok((202, resp)) => {
+                        let r: serde_json::Value = serde_json::from_slice(&resp).expect("json");
+                        assert_eq!(r["status"], "COMPLETE", "{r}");
+                        answered.lock().unwrap().push((doc.clone(), r));
+                    }
+                    Ok((status, body)) => panic!("unexpected {status}: {}", String::from_utf8_lossy(&body)),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answered.lock().unwrap().len() < 500 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 500, "only {} reads were answered", answered.len());
+
+    // Restart: every answered read is in the documents' audit logs, and its request gives the same answer.
+    let mut child = start(&dir, port, database_url.as_deref());
+    wait_ready(&client, &base).await;
+    let mut audited = std::collections::HashSet::new();
+    for doc in &docs {
+        let (status, body) =
+            call(&client, "GET", &format!("{base}/v1/documents/{doc}/audit"), &sender, vec![]).await.unwrap();
+        assert_eq!(status, 200);
+        let entries: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        for e in entries.as_array().expect("array").iter().filter(|e| e["action"] == "efti.uil.read") {
+            let reason: serde_json::Value = serde_json::from_str(e["reason"].as_str().expect("reason")).expect("json");
+            audited.insert(reason["requestId"].as_str().expect("requestId").to_owned());
+        }
+    }
+    for (doc, r) in &answered {
+        let rid = r["requestId"].as_str().expect("requestId");
+        assert!(audited.contains(rid), "read {rid} of {doc} was answered but is not in the audit log");
+        let (status, body) =
+            call(&client, "GET", &format!("{base}/v1/control/uil?requestId={rid}"), &authority, vec![]).await.unwrap();
+        assert_eq!(status, 200);
+        let again: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(&again, r, "read {rid} was answered but is not on record as it was");
+    }
+    child.kill().ok();
+    let _ = child.wait();
+    println!("{} answered authority reads survived SIGKILL", answered.len());
 }
 
 async fn crash_and_recover(database_url: Option<String>) {
