@@ -4,8 +4,9 @@
 //! The RI answers request errors inside its DTOs (`status: ERROR` with an `errorCode`), and so do the RI routes
 //! here (the follow-up's errors are a `400` with its `NoteResponseDto`, as the RI's); authentication, the kind of
 //! caller and bodies that are not JSON are problem documents (401, 403, 400), and so are all errors of the direct
-//! read, which is not an RI route. Every request is stored with its answer, in the same commit as its audit entries,
-//! so that `GET …?requestId=` returns the same result and nothing is answered unaudited. Differences from the RI
+//! read, which is not an RI route. Every request is stored with its answer (a UIL answer as the seq of the document
+//! it was taken from), in the same commit as its audit entries, so that `GET …?requestId=` returns the same result
+//! and nothing is answered unaudited. Differences from the RI
 //! are listed in `docs/efti-compat.md`.
 
 use std::collections::BTreeSet;

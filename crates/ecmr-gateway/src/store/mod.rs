@@ -660,11 +660,13 @@ pub struct ControlWrite {
     pub durability: Durability,
 }
 
-/// Authority requests, their answers and follow-up messages. Writes go through the group-committing writer, each
-/// [`ControlWrite`] in its own savepoint, so that an answer is never sent before its audit entries are durable.
+/// Authority requests, their answers and follow-up messages. Writes go through the group-committing writer (a
+/// batch of them together, each [`ControlWrite`] standing or falling as a whole), so that an answer is never sent
+/// before its audit entries are committed, as durably as [`ControlWrite::durability`] asks.
 #[async_trait]
 pub trait ControlStore: Send + Sync {
-    /// Writes a request, follow-up and audit entries in one commit; returns when they are durable.
+    /// Writes a request, follow-up and audit entries in one commit; returns when they are as durable as
+    /// `write.durability` asks.
     async fn record(&self, write: ControlWrite) -> StoreResult<()>;
     /// Stores a request with its answer.
     async fn put_request(&self, request: &ControlRequest) -> StoreResult<()> {
