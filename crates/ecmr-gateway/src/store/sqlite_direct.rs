@@ -148,14 +148,7 @@ impl Readers {
         if q.value.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        // The match runs on the index of the normalised value; the filters on the few rows it finds.
-        let (filters, mut params) = filters(q);
-        params.push(Value::Integer(i64::from(q.limit)));
-        let sql = format!(
-            "SELECT d.id, d.efti_xml FROM documents d WHERE d.id IN (SELECT DISTINCT i.document_id FROM identifiers i \
-             WHERE i.value = ?1{filters} ORDER BY i.document_id LIMIT ?{}) ORDER BY d.id",
-            params.len()
-        );
+        let (sql, params) = search_sql(q);
         self.with(|c| {
             let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(params.iter()), |r| {
@@ -175,13 +168,12 @@ impl Readers {
         if q.value.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        let (filters, mut params) = filters(q);
-        params.push(Value::Integer(i64::from(q.limit)));
+        let (filters, params) = filters(q);
         let sql = format!(
             "SELECT d.platform_id, d.dataset_id, d.xml FROM platform_datasets d WHERE EXISTS (SELECT 1 FROM \
              platform_identifiers i WHERE i.platform_id = d.platform_id AND i.dataset_id = d.dataset_id AND \
-             i.value = ?1{filters}) ORDER BY d.platform_id, d.dataset_id LIMIT ?{}",
-            params.len()
+             i.value = ?1{filters}) ORDER BY d.platform_id, d.dataset_id LIMIT {}",
+            q.limit
         );
         self.with(|c| {
             let mut st = c.prepare_cached(&sql)?;
@@ -191,6 +183,19 @@ impl Readers {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
+}
+
+/// The statement of [`Readers::search_identifiers`] with its parameters. The match runs on the index of the
+/// normalised value, the filters on the few rows it finds. The limit is written into the statement: SQLite
+/// prepares a statement with a bound LIMIT again on every execution with other values.
+fn search_sql(q: &IdentifierQuery) -> (String, Vec<Value>) {
+    let (filters, params) = filters(q);
+    let sql = format!(
+        "SELECT d.id, d.efti_xml FROM documents d WHERE d.id IN (SELECT DISTINCT i.document_id FROM identifiers i \
+         WHERE i.value = ?1{filters} ORDER BY i.document_id LIMIT {}) ORDER BY d.id",
+        q.limit
+    );
+    (sql, params)
 }
 
 /// The `AND …` conditions of an identifier query after `value = ?1`, with every parameter from `?1` on.
@@ -377,9 +382,12 @@ impl Sender {
 
 /// Runs `f` in a savepoint of `tx`, released on success and rolled back on failure.
 fn in_savepoint(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> StoreResult<()>) -> StoreResult<()> {
-    tx.execute_batch("SAVEPOINT control")?;
+    tx.prepare_cached("SAVEPOINT control")?.execute([])?;
     match f(tx) {
-        Ok(()) => Ok(tx.execute_batch("RELEASE control")?),
+        Ok(()) => {
+            tx.prepare_cached("RELEASE control")?.execute([])?;
+            Ok(())
+        }
         Err(e) => {
             let _ = tx.execute_batch("ROLLBACK TO control; RELEASE control");
             Err(e)
@@ -472,4 +480,36 @@ fn multi_row(head: &str, rows: usize, columns: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A search statement is prepared once per filter shape, not again for every identifier searched.
+    #[tokio::test]
+    async fn searches_reuse_their_prepared_statement() {
+        let dir = std::env::temp_dir().join(format!("ecmr-direct-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("store.sqlite3");
+        let store = super::super::sqlite::SqliteStore::open(&path).await.expect("store");
+        let readers = Readers::open(&path).expect("readers");
+        let mut q = IdentifierQuery {
+            kinds: vec!["vehicle".into()],
+            mode_code: Some("3".into()),
+            limit: 100,
+            ..IdentifierQuery::default()
+        };
+        for value in ["12BXL4", "ZZ999Z", "AB12CD", "XY34ZZ"] {
+            q.value = value.into();
+            assert_eq!(readers.search_identifiers(&q).expect("search"), Vec::new());
+        }
+        let (sql, _) = search_sql(&q);
+        let reprepared = readers
+            .with(|c| Ok(c.prepare_cached(&sql)?.get_status(rusqlite::StatementStatus::RePrepare)))
+            .expect("status");
+        assert_eq!(reprepared, 0, "{sql}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
