@@ -49,8 +49,30 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Formats a time the way the store keeps it: UTC, microseconds, fixed width, so text order is time order.
 pub fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike as _, Timelike as _};
+    use std::fmt::Write as _;
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // Years of other widths and leap seconds, as chrono writes them.
+        return t.format(TIME_FORMAT).to_string();
+    }
+    // Written field by field: this runs several times per request, and a format string is parsed on every use.
+    let mut s = String::with_capacity(27);
+    let _ = write!(
+        s,
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        nanos / 1_000
+    );
+    s
 }
+
+/// What [`format_time`] writes, as a chrono format.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// Reads a time written by [`format_time`].
 ///
@@ -64,8 +86,9 @@ pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
 
 /// The current time, truncated to what the store keeps (microseconds).
 pub fn now() -> DateTime<Utc> {
+    use chrono::Timelike as _;
     let t = Utc::now();
-    parse_time(&format_time(t)).unwrap_or(t)
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -771,5 +794,29 @@ pub fn sender_ref(key_id: &str, owner: Option<Uuid>) -> String {
     match owner {
         Some(party) => format!("party:{party}"),
         None => format!("key:{key_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them_and_read_back() {
+        let mut times: Vec<DateTime<Utc>> =
+            ["2026-11-29T05:56:22.123456789Z", "1970-01-01T00:00:00Z", "0001-02-03T04:05:06.000001Z"]
+                .iter()
+                .map(|s| DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc))
+                .collect();
+        times.extend((0..200).map(|i| Utc::now() + chrono::Duration::nanoseconds(i * 7_919_993_117)));
+        for t in times {
+            let text = format_time(t);
+            assert_eq!(text, t.format(TIME_FORMAT).to_string());
+            assert_eq!(text.len(), 27, "{text}");
+            let back = parse_time(&text).expect("reads back");
+            assert_eq!(format_time(back), text);
+        }
+        let t = now();
+        assert_eq!(parse_time(&format_time(t)).expect("reads back"), t, "now() is already at the store's precision");
     }
 }
