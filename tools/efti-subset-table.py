@@ -46,7 +46,12 @@ def rust_str_list(values):
 
 
 def table(name, doc, rows):
-    lines = ["/// %s" % doc, "pub const %s: &[ElementDef] = &[" % name]
+    lines = [
+        "/// %s" % doc,
+        "///",
+        "/// A `static`, so that it has one address: [`super::lookup`] recognises it by that and uses its index.",
+        "pub static %s: &[ElementDef] = &[" % name,
+    ]
     for parent, el, ty, index, mn, mx, subsets in rows:
         lines.append(
             '    ElementDef { parent: "%s", name: "%s", ty: "%s", index: %d, min: %d, max: %s, subsets: %s },'

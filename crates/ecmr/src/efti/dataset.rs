@@ -13,7 +13,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 #[cfg(doc)]
 use super::Subsets;
-use super::{COMMON_NAMESPACE, Consignment, Element, ElementDef, ROOT_TYPE, common_row};
+use super::{COMMON_NAMESPACE, Consignment, Element, ElementDef, ROOT_TYPE, lookup, table};
 use crate::xml::tree::{self, line_col};
 use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
 
@@ -32,6 +32,21 @@ pub struct DatasetError {
     pub path: String,
     /// What is wrong.
     pub message: String,
+}
+
+/// The quick-xml reader of a dataset text, as both this reader and [`super::filter_xml`] read it (end tags checked
+/// against their start, empty elements kept as such), or why the text is refused before reading: it is over
+/// [`MAX_XML_BYTES`].
+pub(super) fn reader(src: &str) -> Result<quick_xml::Reader<&[u8]>, String> {
+    if src.len() > MAX_XML_BYTES {
+        return Err(format!("input is {} bytes, more than the {MAX_XML_BYTES} bytes allowed", src.len()));
+    }
+    let mut reader = quick_xml::Reader::from_str(src);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.expand_empty_elements = false;
+    config.check_comments = true;
+    Ok(reader)
 }
 
 pub(super) fn error(src: &str, pos: usize, path: &str, message: impl Into<String>) -> DatasetError {
@@ -104,16 +119,7 @@ impl<'a> Reader<'a> {
 
     fn read(mut self) -> Result<Consignment, DatasetError> {
         let src = self.src;
-        if src.len() > MAX_XML_BYTES {
-            return Err(
-                self.err(0, format!("input is {} bytes, more than the {MAX_XML_BYTES} bytes allowed", src.len()))
-            );
-        }
-        let mut reader = quick_xml::Reader::from_str(src);
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.expand_empty_elements = false;
-        config.check_comments = true;
+        let mut reader = reader(src).map_err(|message| self.err(0, message))?;
         let mut first = true;
         loop {
             let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
@@ -226,7 +232,7 @@ impl<'a> Reader<'a> {
                     let parent_name = parent.el.name;
                     return Err(self.err(pos, format!("element <{raw}> is not allowed in <{parent_name}>")));
                 };
-                let Some(def) = common_row(ty, &raw) else {
+                let Some(def) = lookup(table::COMMON, ty, &raw) else {
                     return Err(self.err(pos, format!("<{raw}> is not an element of {ty}")));
                 };
                 if parent.last_index.is_some_and(|i| def.index < i) {

@@ -10,10 +10,12 @@ use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 
-use super::dataset::{ATTRIBUTES, DatasetError, error};
+use super::dataset::{ATTRIBUTES, DatasetError, error, reader};
 use super::{COMMON_NAMESPACE, Consignment, ElementDef, ROOT_TYPE, Subsets, numbered_common_row, table};
+#[cfg(doc)]
+use crate::xml::MAX_XML_BYTES;
 use crate::xml::tree;
-use crate::xml::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES};
+use crate::xml::{MAX_DEPTH, MAX_ELEMENTS};
 
 /// The dataset for `subsets`, taken from `full`, the text [`Consignment::to_xml`] wrote for [`Subsets::Full`].
 ///
@@ -114,14 +116,7 @@ impl<'a> Filter<'a> {
 
     fn run(mut self, keep: &dyn Fn(&ElementDef) -> bool) -> Result<String, DatasetError> {
         let src = self.src;
-        if src.len() > MAX_XML_BYTES {
-            let message = format!("input is {} bytes, more than the {MAX_XML_BYTES} bytes allowed", src.len());
-            return Err(self.err(0, None, message));
-        }
-        let mut reader = quick_xml::Reader::from_str(src);
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.expand_empty_elements = false;
+        let mut reader = reader(src).map_err(|message| self.err(0, None, message))?;
         let (mut first, mut root_done, mut elements) = (true, false, 0usize);
         loop {
             let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);

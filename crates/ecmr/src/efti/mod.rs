@@ -70,11 +70,10 @@ pub struct ElementDef {
 
 /// Looks up element `name` in complex type `parent` in a table ([`table::COMMON`] or [`table::IDENTIFIER`]).
 pub fn lookup(table: &'static [ElementDef], parent: &str, name: &str) -> Option<&'static ElementDef> {
-    // The two generated tables are indexed once by a hash map (reading and filtering a dataset look up every
-    // element); any other table is searched, as it is sorted. A `const` slice may have another address in each
-    // codegen unit, so this crate's readers call `common_row` rather than rely on the comparison here.
+    // The two generated tables (statics, so each has one address) are indexed once by a hash map: reading and
+    // filtering a dataset look up every element. Any other table is searched, as it is sorted.
     if std::ptr::eq(table, table::COMMON) {
-        common_row(parent, name)
+        numbered_common_row(parent, name).map(|(_, d)| d)
     } else if std::ptr::eq(table, table::IDENTIFIER) {
         indexed(&IDENTIFIER_INDEX, table::IDENTIFIER, parent, name).map(|(_, d)| d)
     } else {
@@ -82,12 +81,7 @@ pub fn lookup(table: &'static [ElementDef], parent: &str, name: &str) -> Option<
     }
 }
 
-/// [`lookup`] in [`table::COMMON`], always through its index.
-pub(crate) fn common_row(parent: &str, name: &str) -> Option<&'static ElementDef> {
-    numbered_common_row(parent, name).map(|(_, d)| d)
-}
-
-/// [`common_row`] with the row's position in [`table::COMMON`].
+/// [`lookup`] in [`table::COMMON`] with the row's position in the table.
 pub(crate) fn numbered_common_row(parent: &str, name: &str) -> Option<(usize, &'static ElementDef)> {
     indexed(&COMMON_INDEX, table::COMMON, parent, name)
 }
@@ -313,7 +307,7 @@ impl Consignment {
 /// with the number of rows recorded for its descendants.
 fn annotate(e: &Element, ty: &str, out: &mut Vec<(Option<&'static ElementDef>, usize)>) {
     for c in &e.children {
-        let def = common_row(ty, c.name);
+        let def = lookup(table::COMMON, ty, c.name);
         let at = out.len();
         out.push((def, 0));
         if let Some(d) = def.filter(|d| !d.ty.contains(':')) {

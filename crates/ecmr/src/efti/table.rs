@@ -7,7 +7,9 @@
 use super::ElementDef;
 
 /// Elements of `consignment-common.xsd`, sorted by (parent type, element name).
-pub const COMMON: &[ElementDef] = &[
+///
+/// A `static`, so that it has one address: [`super::lookup`] recognises it by that and uses its index.
+pub static COMMON: &[ElementDef] = &[
     ElementDef { parent: "AssociatedTransportEquipment", name: "affixedSeal", ty: "LogisticsSeal", index: 0, min: 0, max: None, subsets: &["EL05", "LT02"] },
     ElementDef { parent: "AssociatedTransportEquipment", name: "categoryCode", ty: "codes:TransportEquipmentCategoryCode", index: 1, min: 0, max: None, subsets: &["AT02", "AT05", "AT06", "AT07", "AT08", "AT12", "AT13", "AT14", "AT16", "BE01", "BE02", "BE03a", "BE05", "BE06", "BE07", "BE08", "BE09", "BE10", "BG05", "BG06", "BG07", "BG08", "BG09", "CY01", "CY03", "CZ01", "CZ02", "CZ05", "DE03a", "DE03b", "DE03c", "DK01", "DK03", "DK04", "DK05", "EE01", "EE02", "EE05d", "EL03", "EL04", "EL05", "ES02", "ES04", "ES05", "EU02", "EU05a", "EU05b", "EU05c", "FI02", "FI03a", "FI03b", "FR03", "HR01", "HR05B", "HR05a", "HR05c", "HU02", "HU03", "HU04", "HU05", "HU06", "HU07", "IE02", "IE05", "IE06", "IT01", "IT03a", "IT03b", "IT03c", "LU04", "LU05", "LU06", "LV04", "LV05", "MT01b", "MT02", "NL01", "NL02", "NL04", "NL05", "NL06", "PL02", "PL04a", "PL04b", "PL04c", "PT02", "RO02a", "RO05a", "RO05b", "RO05c", "SE01", "SE02", "SE05", "SE06", "SI02", "SI05", "SI06", "SK03", "SK04", "SK05"] },
     ElementDef { parent: "AssociatedTransportEquipment", name: "goodsItemUnitQuantity", ty: "types:Integer8", index: 2, min: 0, max: None, subsets: &["EL05"] },
@@ -306,7 +308,9 @@ pub const COMMON: &[ElementDef] = &[
 ];
 
 /// Elements of `consignment-identifier.xsd`, sorted by (parent type, element name).
-pub const IDENTIFIER: &[ElementDef] = &[
+///
+/// A `static`, so that it has one address: [`super::lookup`] recognises it by that and uses its index.
+pub static IDENTIFIER: &[ElementDef] = &[
     ElementDef { parent: "AssociatedTransportEquipment", name: "id", ty: "types:Identifier17", index: 0, min: 0, max: Some(1), subsets: &["AT02", "AT05", "AT06", "AT07", "AT08", "AT12", "AT13", "AT14", "AT16", "BE01", "BE02", "BE03a", "BE05", "BE06", "BE07", "BE08", "BE09", "BE10", "BG05", "BG06", "BG07", "BG08", "BG09", "CY01", "CY03", "CZ01", "CZ02", "CZ05", "DE03a", "DE03b", "DE03c", "DK01", "DK03", "DK04", "DK05", "EE01", "EE02", "EE05d", "EL03", "EL04", "EL05", "ES02", "ES04", "ES05", "EU02", "EU05a", "EU05b", "EU05c", "FI02", "FI03a", "FI03b", "FR03", "HR01", "HR05B", "HR05a", "HR05c", "HU02", "HU03", "HU04", "HU05", "HU06", "HU07", "IE02", "IE05", "IE06", "IT01", "IT03a", "IT03b", "IT03c", "LU04", "LU05", "LU06", "LV04", "LV05", "MT01b", "MT02", "NL01", "NL02", "NL04", "NL05", "NL06", "PL02", "PL04a", "PL04b", "PL04c", "PT02", "RO02a", "RO05a", "RO05b", "RO05c", "SE01", "SE02", "SE05", "SE06", "SI02", "SI05", "SI06", "SK03", "SK04", "SK05", "identifier"] },
     ElementDef { parent: "AssociatedTransportEquipment", name: "sequenceNumber", ty: "types:Integer16", index: 1, min: 0, max: Some(1), subsets: &["EL05", "HU07", "identifier"] },
     ElementDef { parent: "LogisticsTransportEquipment", name: "carriedTransportEquipment", ty: "AssociatedTransportEquipment", index: 0, min: 0, max: None, subsets: &["AT02", "AT05", "AT06", "AT07", "AT08", "AT09", "AT12", "AT13", "AT14", "AT16", "BE01", "BE02", "BE03a", "BE05", "BE06", "BE07", "BE08", "BE09", "BE10", "BG05", "BG06", "BG07", "BG08", "BG09", "CY01", "CY03", "CZ01", "CZ02", "CZ05", "DE03a", "DE03b", "DE03c", "DK01", "DK03", "DK04", "DK05", "EE01", "EE02", "EE05d", "EL03", "EL04", "EL05", "ES02", "ES04", "ES05", "EU02", "EU05a", "EU05b", "EU05c", "FI02", "FI03a", "FI03b", "FR03", "HR01", "HR05B", "HR05a", "HR05c", "HU02", "HU03", "HU04", "HU05", "HU06", "HU07", "IE02", "IE05", "IE06", "IT01", "IT03a", "IT03b", "IT03c", "LT01", "LT02", "LU04", "LU05", "LU06", "LV01", "LV02", "LV04", "LV05", "MT01b", "MT02", "NL01", "NL02", "NL04", "NL05", "NL06", "PL01c", "PL02", "PL04a", "PL04b", "PL04c", "PT02", "RO02a", "RO05a", "RO05b", "RO05c", "SE01", "SE02", "SE05", "SE06", "SI02", "SI05", "SI06", "SK03", "SK04", "SK05", "identifier"] },
