@@ -96,14 +96,7 @@ async fn every_acknowledged_document_survives_sigkill_postgres() {
     };
     let db = fresh_postgres_database(&url).await;
     crash_and_recover(Some(db.clone())).await;
-    // Leave the server as it was.
-    use sqlx::Connection as _;
-    if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-        let name = db.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut conn)
-            .await;
-    }
+    drop_database(&url, &db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,6 +117,7 @@ async fn every_answered_authority_read_survives_sigkill_postgres() {
     drop_database(&url, &db).await;
 }
 
+/// Drops a database made by [`fresh_postgres_database`], leaving the server as it was.
 async fn drop_database(url: &str, db: &str) {
     use sqlx::Connection as _;
     if let Ok(mut conn) = sqlx::PgConnection::connect(url).await {
@@ -132,6 +126,27 @@ async fn drop_database(url: &str, db: &str) {
             .execute(&mut conn)
             .await;
     }
+}
+
+/// A gateway started on a fresh data directory, ready, with its admin token.
+struct Launched {
+    dir: std::path::PathBuf,
+    port: u16,
+    base: String,
+    client: HttpClient,
+    child: Child,
+    admin: String,
+}
+
+async fn launch(tag: &str, database_url: Option<&str>) -> Launched {
+    let dir = common::temp_dir(tag);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let child = start(&dir, port, database_url);
+    wait_ready(&client, &base).await;
+    let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
+    Launched { dir, port, base, client, child, admin }
 }
 
 /// A new principal made through the admin API, with its token.
@@ -146,13 +161,7 @@ async fn principal(client: &HttpClient, base: &str, admin: &str, body: serde_jso
 }
 
 async fn reads_crash_and_recover(database_url: Option<String>) {
-    let dir = common::temp_dir("crash-reads");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let mut child = start(&dir, port, database_url.as_deref());
-    wait_ready(&client, &base).await;
-    let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
+    let Launched { dir, port, base, client, mut child, admin } = launch("crash-reads", database_url.as_deref()).await;
     let key = common::key(8);
     let party = serde_json::json!({"kind": "party", "name": "sender", "public_keys": [common::public(&key)]});
     let sender = principal(&client, &base, &admin, party).await;
@@ -243,14 +252,7 @@ async fn reads_crash_and_recover(database_url: Option<String>) {
 }
 
 async fn crash_and_recover(database_url: Option<String>) {
-    let dir = common::temp_dir("crash");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-
-    let mut child = start(&dir, port, database_url.as_deref());
-    wait_ready(&client, &base).await;
-    let admin = std::fs::read_to_string(dir.join("admin-token")).expect("admin token file").trim().to_owned();
+    let Launched { dir, port, base, client, mut child, admin } = launch("crash", database_url.as_deref()).await;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -258,13 +260,8 @@ async fn crash_and_recover(database_url: Option<String>) {
         assert_eq!(mode & 0o777, 0o600, "the admin token file is private");
     }
     let key = common::key(7);
-    let body = serde_json::json!({"kind": "party", "name": "crash", "public_keys": [common::public(&key)]});
-    let (status, resp) =
-        call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, body.to_string().into_bytes())
-            .await
-            .unwrap();
-    assert_eq!(status, 201);
-    let token = serde_json::from_slice::<serde_json::Value>(&resp).unwrap()["token"].as_str().unwrap().to_owned();
+    let party = serde_json::json!({"kind": "party", "name": "crash", "public_keys": [common::public(&key)]});
+    let token = principal(&client, &base, &admin, party).await;
 
     // Sign ahead, then submit from 16 clients until the process is killed.
     let docs: Vec<_> = (0..1000).map(|i| common::issue(&format!("K-{i}"), &key, None)).collect();

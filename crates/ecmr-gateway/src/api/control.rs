@@ -10,6 +10,7 @@
 //! are listed in `docs/efti-compat.md`.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -360,18 +361,38 @@ async fn audit(state: &AppState, e: AuditEntry) -> Result<(), ApiError> {
     Ok(state.store.control.record(ControlWrite { request: None, follow_up: None, audit: vec![e], durability }).await?)
 }
 
-/// Loads a stored document and verifies it again, so that nothing is answered that does not verify.
+/// A stored document (or a prefix of its chain) verified again, so that nothing is answered that does not verify.
+fn verify_stored(
+    state: &AppState,
+    doc: &StoredDocument,
+) -> Result<ecmr::verify::Verified<ecmr::document::Document>, ApiError> {
+    let id = doc.summary.id;
+    let upto = doc.events.len();
+    state
+        .verifier
+        .verify(doc.to_json().as_bytes(), None)
+        .map_err(|e| ApiError::Internal(format!("stored document {id} (events up to #{upto}) no longer verifies: {e}")))
+}
+
+/// Loads a stored document and verifies it again.
 async fn verified(
     state: &AppState,
     id: Uuid,
 ) -> Result<Option<(StoredDocument, ecmr::verify::Verified<ecmr::document::Document>)>, ApiError> {
     let Some(doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
-    let v = state
-        .verifier
-        .verify(doc.to_json().as_bytes(), None)
-        .map_err(|e| ApiError::Internal(format!("stored document {id} no longer verifies: {e}")))?;
+    let v = verify_stored(state, &doc)?;
     Ok(Some((doc, v)))
 }
+
+/// The common dataset of a stored document (or a prefix of its chain), verified again and projected: what reads
+/// fall back to when the document has no stored dataset, or one that no longer reads.
+fn projected(state: &AppState, doc: &StoredDocument) -> Result<Consignment, ApiError> {
+    ecmr::efti::project(&verify_stored(state, doc)?).map_err(|e| ApiError::Internal(format!("projection: {e}")))
+}
+
+/// The `identifier` subset as subset ids of the common dataset: cut out of a stored full dataset, it keeps the
+/// elements the identifier dataset is made of, in the common namespace.
+static IDENTIFIER_PART: LazyLock<Subsets> = LazyLock::new(|| Subsets::Ids(BTreeSet::from(["identifier".to_owned()])));
 
 /// The identifier dataset of one of our documents for a search result, `None` when there is no such document. It
 /// is read from the full dataset text stored with it (`stored`, already fetched; `None` when the document has
@@ -383,15 +404,13 @@ async fn identifiers_from(
     stored: Option<String>,
 ) -> Result<Option<IdentifierConsignment>, ApiError> {
     if let Some(xml) = stored {
-        let part = Subsets::Ids(BTreeSet::from(["identifier".to_owned()]));
-        match ecmr::efti::filter_xml(&xml, &part).and_then(|text| Consignment::from_xml(&text)) {
+        match ecmr::efti::filter_xml(&xml, &IDENTIFIER_PART).and_then(|text| Consignment::from_xml(&text)) {
             Ok(c) => return Ok(Some(identifiers::from_projection(&c))),
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
         }
     }
-    let Some((_, v)) = verified(state, id).await? else { return Ok(None) };
-    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-    Ok(Some(identifiers::from_projection(&c)))
+    let Some(doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
+    Ok(Some(identifiers::from_projection(&projected(state, &doc)?)))
 }
 
 /// The eFTI XML of one of our documents for `subsets` with the seq of the last event it reflects, `None` when
@@ -406,31 +425,28 @@ async fn dataset_xml(state: &AppState, id: Uuid, subsets: &Subsets) -> Result<Op
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
         }
     }
-    let Some((doc, v)) = verified(state, id).await? else { return Ok(None) };
-    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-    Ok(Some((c.to_xml(subsets), doc.summary.last_seq)))
+    let Some(doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
+    Ok(Some((projected(state, &doc)?.to_xml(subsets), doc.summary.last_seq)))
 }
 
 /// The eFTI XML of one of our documents for `subsets` as it was when its last event was `seq`: what a UIL query
 /// answered then (see [`ControlRequest::answered_seq`]).
 async fn dataset_xml_at(state: &AppState, id: Uuid, subsets: &Subsets, seq: i64) -> Result<String, ApiError> {
-    if let Some((xml, last)) = dataset_xml(state, id, subsets).await?
-        && last == seq
+    // While the document has not moved on, the stored dataset is the one answered from.
+    if let Some(stored) = state.store.documents.efti_dataset(id).await?
+        && stored.last_seq == seq
+        && let Some(xml) = &stored.xml
+        && let Ok(out) = ecmr::efti::filter_xml(xml, subsets)
     {
-        return Ok(xml);
+        return Ok(out.into_owned());
     }
-    // The document has moved on: its chain up to that event, verified, is the document as it was.
+    // Otherwise its chain up to that event, verified, is the document as it was.
     let missing = || ApiError::Internal(format!("document {id} has no event {seq} any more"));
     let Some(mut doc) = state.store.documents.get_document(id).await? else { return Err(missing()) };
     let keep = usize::try_from(seq).ok().and_then(|s| s.checked_add(1)).filter(|&n| n <= doc.events.len());
     let Some(keep) = keep else { return Err(missing()) };
     doc.events.truncate(keep);
-    let v = state
-        .verifier
-        .verify(doc.to_json().as_bytes(), None)
-        .map_err(|e| ApiError::Internal(format!("stored document {id} up to event {seq} does not verify: {e}")))?;
-    let c = ecmr::efti::project(&v).map_err(|e| ApiError::Internal(format!("projection: {e}")))?;
-    Ok(c.to_xml(subsets))
+    Ok(projected(state, &doc)?.to_xml(subsets))
 }
 
 fn outcome_of(dto: &RequestIdDto) -> String {

@@ -20,7 +20,7 @@ use uuid::Uuid;
 #[cfg(doc)]
 use super::Durability;
 use super::sqlite_direct::{ControlWriter, Readers};
-use super::writer::{Batcher, Done, WriteOp, Writer, fail_all, needs_flush};
+use super::writer::{Batcher, Done, WriteOp, Writer, fail_all};
 use super::{
     AppendOutcome, AuditEntry, AuditLog, Backend, ControlRequest, ControlStore, ControlWrite, DocumentStore,
     DocumentSummary, EventAppend, FollowUp, Identifier, IdentifierQuery, InsertOutcome, ListQuery, NewDocument,
@@ -28,8 +28,6 @@ use super::{
     TokenInfo,
 };
 
-/// The shared SQL; the hot reads it also has (dataset, searches, requests) run through [`Readers`] here instead.
-#[allow(dead_code)]
 mod q {
     super::super::queries::queries!(sqlx::Sqlite, sqlx::SqliteConnection);
 }
@@ -98,7 +96,7 @@ impl SqliteStore {
             SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
         let fast = Readers::open(path)?;
         let control = ControlWriter::open(path)?;
-        let writer = Writer::start(SqliteBatcher { conn: Some(conn), control, full: true });
+        let writer = Writer::start(SqliteBatcher { conn: Some(conn), control });
         let checkpointer = tokio::spawn(checkpointer(reads.clone()));
         Ok(SqliteStore { writer, reads, fast, checkpointer })
     }
@@ -109,27 +107,16 @@ struct SqliteBatcher {
     conn: Option<SqliteConnection>,
     /// Writes batches of only authority requests and audit entries, without sqlx's per-statement hand-offs.
     control: ControlWriter,
-    /// Whether the connection is at `synchronous=FULL` (else `NORMAL`).
-    full: bool,
 }
 
 #[async_trait]
 impl Batcher for SqliteBatcher {
     async fn commit(&mut self, ops: Vec<WriteOp>) -> Vec<Done> {
         let Some(conn) = self.conn.as_mut() else { return fail_all(ops, "the writer is closed") };
+        // Batches of nothing but authority requests and audit entries (the ones that may commit without an fsync)
+        // go to the control writer; every other batch holds a document or an event and is flushed here.
         if ControlWriter::takes(&ops) {
             return self.control.commit(ops).await;
-        }
-        // A batch of nothing but authority requests asked for `Durability::Normal` commits without an fsync; the
-        // next flushed commit or checkpoint flushes it with the rest of the WAL.
-        let full = needs_flush(&ops);
-        if full != self.full {
-            let pragma = if full { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
-            if let Err(e) = sqlx::query(pragma).execute(&mut *conn).await {
-                tracing::error!(error = %e, "could not set the durability of a write batch");
-                return fail_all(ops, &format!("{pragma}: {e}"));
-            }
-            self.full = full;
         }
         let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,

@@ -41,6 +41,17 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// A connection to the database at `path`, for reading only or for writing, waiting up to `busy` for a lock and
+/// keeping up to `statements` prepared statements.
+fn connect(path: &Path, write: bool, busy: Duration, statements: usize) -> StoreResult<Connection> {
+    let access = if write { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY };
+    let conn =
+        Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)?;
+    conn.busy_timeout(busy)?;
+    conn.set_prepared_statement_cache_capacity(statements);
+    Ok(conn)
+}
+
 fn uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
 }
@@ -55,13 +66,7 @@ impl Readers {
     }
 
     fn connect(&self) -> StoreResult<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        conn.busy_timeout(BUSY)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENTS);
-        Ok(conn)
+        connect(&self.path, false, BUSY, STATEMENTS)
     }
 
     fn give_back(&self, conn: Connection) {
@@ -240,29 +245,22 @@ const CHUNK: usize = 100;
 pub(crate) struct ControlWriter {
     path: PathBuf,
     conn: Option<Connection>,
-    /// Whether the connection is at `synchronous=FULL` (else `NORMAL`).
-    full: bool,
 }
 
 impl ControlWriter {
     /// A writer of the (existing, migrated) database at `path`; the connection is opened now to fail early.
     pub(crate) fn open(path: &Path) -> StoreResult<ControlWriter> {
-        let mut w = ControlWriter { path: path.to_owned(), conn: None, full: true };
+        let mut w = ControlWriter { path: path.to_owned(), conn: None };
         w.conn = Some(w.connect()?);
         Ok(w)
     }
 
     fn connect(&self) -> StoreResult<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
         // One multi-row statement per batch size and table.
-        conn.set_prepared_statement_cache_capacity(4 * CHUNK);
-        // As the sqlx writer: foreign keys on, flushed commits, and never a checkpoint on a caller's commit (the
-        // store's checkpointer does it every second).
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")?;
+        let conn = connect(&self.path, true, Duration::from_secs(10), 4 * CHUNK)?;
+        // As the sqlx writer: foreign keys on, and never a checkpoint on a caller's commit (the store's
+        // checkpointer does it every second). `synchronous` is set per batch.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")?;
         Ok(conn)
     }
 
@@ -280,17 +278,14 @@ impl ControlWriter {
                 Err(e) => return fail_all(ops, &format!("open: {e}")),
             },
         };
-        let full = needs_flush(&ops);
-        let was_full = self.full;
         let job = tokio::task::spawn_blocking(move || {
             let mut conn = conn;
-            let done = commit_batch(&mut conn, ops, full, was_full);
+            let done = commit_batch(&mut conn, ops);
             (conn, done)
         });
         match job.await {
-            Ok((conn, (done, now_full))) => {
+            Ok((conn, done)) => {
                 self.conn = Some(conn);
-                self.full = now_full;
                 done
             }
             Err(e) => {
@@ -305,16 +300,13 @@ impl ControlWriter {
 
 /// Applies and commits one batch: all its requests together in one savepoint, or, if that fails, each in its own
 /// (one bad write does not take the others with it); a request's answer and its audit entries stand or fall
-/// together. Returns the answers and the connection's `synchronous` setting after.
-fn commit_batch(conn: &mut Connection, ops: Vec<WriteOp>, full: bool, was_full: bool) -> (Vec<Done>, bool) {
-    let mut now_full = was_full;
-    if full != was_full {
-        let pragma = if full { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
-        if let Err(e) = conn.execute_batch(pragma) {
-            tracing::error!(error = %e, "could not set the durability of a write batch");
-            return (fail_all(ops, &format!("{pragma}: {e}")), was_full);
-        }
-        now_full = full;
+/// together. A batch in which every write asked for [`super::Durability::Normal`] commits without an fsync; the
+/// next flushed commit or checkpoint flushes it with the rest of the WAL.
+fn commit_batch(conn: &mut Connection, ops: Vec<WriteOp>) -> Vec<Done> {
+    let synchronous = if needs_flush(&ops) { "FULL" } else { "NORMAL" };
+    if let Err(e) = conn.pragma_update(None, "synchronous", synchronous) {
+        tracing::error!(error = %e, "could not set the durability of a write batch");
+        return fail_all(ops, &format!("synchronous = {synchronous}: {e}"));
     }
     let mut writes: Vec<(ControlWrite, Sender)> = Vec::with_capacity(ops.len());
     for op in ops {
@@ -333,7 +325,7 @@ fn commit_batch(conn: &mut Connection, ops: Vec<WriteOp>, full: bool, was_full: 
         Err(e) => {
             tracing::error!(error = %e, "could not begin a write transaction");
             let why = format!("begin: {e}");
-            return (writes.into_iter().map(|(_, s)| s.done(Err(StoreError::Commit(why.clone())))).collect(), now_full);
+            return writes.into_iter().map(|(_, s)| s.done(Err(StoreError::Commit(why.clone())))).collect();
         }
     };
     let mut results: Vec<StoreResult<()>> = Vec::with_capacity(writes.len());
@@ -362,7 +354,7 @@ fn commit_batch(conn: &mut Connection, ops: Vec<WriteOp>, full: bool, was_full: 
     if let Err(e) = &committed {
         tracing::error!(error = %e, "a write batch failed to commit");
     }
-    (done, now_full)
+    done
 }
 
 /// Where a write's answer goes.
