@@ -789,15 +789,15 @@ impl Chain {
                     key = Some((pk, id));
                     let sig_bytes =
                         decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok());
-                    let sig = sig_bytes.as_ref().map(ed25519_dalek::Signature::from_bytes);
-                    // `verify_strict` refuses weak keys itself, so a key is tested for weakness only to explain a
+                    // The strict check refuses weak keys itself, so a key is tested for weakness only to explain a
                     // failure; a weak key is reported as such whatever the signature.
-                    match (sig_bytes, sig) {
-                        (_, Some(sig)) if pk.verifying_key().verify_strict(&message, &sig).is_ok() => {
+                    match sig_bytes {
+                        Some(sig_bytes) if pk.verify_strict(&message, &sig_bytes) => {
                             signature_ok = true;
                         }
                         _ if pk.is_weak() => fail(FailureKind::WeakKey),
-                        (Some(sig_bytes), Some(sig)) => {
+                        Some(sig_bytes) => {
+                            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
                             if !scalar_is_canonical(&sig_bytes)
                                 || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
                             {

@@ -647,6 +647,8 @@ fn rfc8032_ed25519() {
         let mut other = msg.clone();
         other.push(0);
         assert!(pk.verifying_key().verify_strict(&other, &signature).is_err());
+        assert!(pk.verify_strict(&msg, &sig), "{}", c["name"]);
+        assert!(!pk.verify_strict(&other, &sig), "{}", c["name"]);
         // PKCS#8 PEM round trip keeps the key.
         let pem = key.to_pkcs8_pem().expect("pem");
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
