@@ -9,6 +9,9 @@ use ecmr_gateway::config::Config;
 use ecmr_gateway::server;
 use ecmr_gateway::store::{PrincipalKind, now};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The e-CMR Access Point.
 #[derive(Debug, Parser)]
 #[command(name = "ecmr-gateway", version, about)]
