@@ -57,18 +57,26 @@ async fn checkpointer(pool: SqlitePool) {
         if pool.is_closed() {
             return;
         }
+        let started = std::time::Instant::now();
         let log_pages =
             match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
-                Ok((_busy, log, _checkpointed)) => log,
+                Ok((_busy, log, done)) => {
+                    tracing::debug!(log, done, ms = started.elapsed().as_millis() as u64, "passive checkpoint");
+                    log
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                     continue;
                 }
             };
-        if log_pages > WAL_RESTART_PAGES
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&pool).await
-        {
-            tracing::warn!(error = %e, "WAL restart checkpoint failed");
+        if log_pages > WAL_RESTART_PAGES {
+            let started = std::time::Instant::now();
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)").fetch_one(&pool).await {
+                Ok((busy, log, done)) => {
+                    tracing::debug!(busy, log, done, ms = started.elapsed().as_millis() as u64, "restart checkpoint")
+                }
+                Err(e) => tracing::warn!(error = %e, "WAL restart checkpoint failed"),
+            }
         }
     }
 }
