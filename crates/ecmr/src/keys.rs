@@ -148,12 +148,12 @@ impl PublicKey {
         use curve25519_dalek::scalar::Scalar;
         use sha2::Sha512;
 
-        let (r, s) = signature.split_at(32);
-        let s: [u8; 32] = s.try_into().unwrap_or([0xff; 32]);
-        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)) else {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        let (r, s) = (signature.r_bytes(), signature.s_bytes());
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*s)) else {
             return false;
         };
-        if SMALL_ORDER_ENCODINGS.iter().any(|small| small.as_slice() == r) || self.0.is_weak() {
+        if SMALL_ORDER_ENCODINGS.contains(r) || self.0.is_weak() {
             return false;
         }
         let mut h = Sha512::new();
@@ -162,7 +162,7 @@ impl PublicKey {
         h.update(message);
         let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
         let minus_a = -self.0.to_edwards();
-        EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s).compress().as_bytes().as_slice() == r
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s).compress().as_bytes() == r
     }
 }
 

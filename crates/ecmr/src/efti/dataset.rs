@@ -49,6 +49,17 @@ pub(super) fn reader(src: &str) -> Result<quick_xml::Reader<&[u8]>, String> {
     Ok(reader)
 }
 
+/// The next event with the byte offset it starts at, or where the text stops being well-formed and why.
+pub(super) fn next_event<'s>(
+    reader: &mut quick_xml::Reader<&'s [u8]>,
+) -> Result<(usize, XmlEvent<'s>), (usize, String)> {
+    let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+    reader.read_event().map(|e| (pos, e)).map_err(|e| {
+        let at = usize::try_from(reader.error_position()).unwrap_or(pos);
+        (at, format!("malformed XML: {e}"))
+    })
+}
+
 pub(super) fn error(src: &str, pos: usize, path: &str, message: impl Into<String>) -> DatasetError {
     let (line, column) = line_col(src, pos);
     DatasetError { line, column, path: path.to_owned(), message: message.into() }
@@ -122,14 +133,7 @@ impl<'a> Reader<'a> {
         let mut reader = reader(src).map_err(|message| self.err(0, message))?;
         let mut first = true;
         loop {
-            let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-            let event = match reader.read_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    let at = usize::try_from(reader.error_position()).unwrap_or(pos);
-                    return Err(self.err(at, format!("malformed XML: {e}")));
-                }
-            };
+            let (pos, event) = next_event(&mut reader).map_err(|(at, message)| self.err(at, message))?;
             let is_first = std::mem::replace(&mut first, false);
             match event {
                 XmlEvent::Start(s) => self.start(&s, pos, false)?,

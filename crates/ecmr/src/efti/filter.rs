@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 
-use super::dataset::{ATTRIBUTES, DatasetError, error, reader};
+use super::dataset::{ATTRIBUTES, DatasetError, error, next_event, reader};
 use super::{COMMON_NAMESPACE, Consignment, ElementDef, ROOT_TYPE, Subsets, numbered_common_row, table};
 #[cfg(doc)]
 use crate::xml::MAX_XML_BYTES;
@@ -59,18 +59,14 @@ use crate::xml::{MAX_DEPTH, MAX_ELEMENTS};
 pub fn filter_xml<'a>(full: &'a str, subsets: &Subsets) -> Result<Cow<'a, str>, DatasetError> {
     match subsets {
         Subsets::Full => {
-            let out = String::with_capacity(full.len());
-            let decided = vec![None; table::COMMON.len()];
-            Filter { src: full, out, stack: Vec::new(), pending: 0..0, decided }.run(&|_| true)?;
+            Filter::new(full).run(&|_| true)?;
             Ok(Cow::Borrowed(full))
         }
         Subsets::Identifier => Ok(Cow::Owned(Consignment::from_xml(full)?.to_xml(subsets))),
         Subsets::Ids(ids) => {
             // The generated subset lists are sorted.
             let keep = |d: &ElementDef| ids.iter().any(|id| d.subsets.binary_search(&id.as_str()).is_ok());
-            let out = String::with_capacity(full.len());
-            let decided = vec![None; table::COMMON.len()];
-            Filter { src: full, out, stack: Vec::new(), pending: 0..0, decided }.run(&keep).map(Cow::Owned)
+            Filter::new(full).run(&keep).map(Cow::Owned)
         }
     }
 }
@@ -105,6 +101,11 @@ struct Filter<'a> {
 }
 
 impl<'a> Filter<'a> {
+    fn new(src: &'a str) -> Filter<'a> {
+        let out = String::with_capacity(src.len());
+        Filter { src, out, stack: Vec::new(), pending: 0..0, decided: vec![None; table::COMMON.len()] }
+    }
+
     fn err(&self, pos: usize, current: Option<&str>, message: impl Into<String>) -> DatasetError {
         let mut path: String = self.stack.iter().flat_map(|o| ["/", o.name]).collect();
         if let Some(name) = current {
@@ -119,14 +120,7 @@ impl<'a> Filter<'a> {
         let mut reader = reader(src).map_err(|message| self.err(0, None, message))?;
         let (mut first, mut root_done, mut elements) = (true, false, 0usize);
         loop {
-            let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-            let event = match reader.read_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    let at = usize::try_from(reader.error_position()).unwrap_or(pos);
-                    return Err(self.err(at, None, format!("malformed XML: {e}")));
-                }
-            };
+            let (pos, event) = next_event(&mut reader).map_err(|(at, message)| self.err(at, None, message))?;
             let end = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
             let raw = src.get(pos..end).unwrap_or_default();
             let is_first = std::mem::replace(&mut first, false);
