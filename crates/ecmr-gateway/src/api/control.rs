@@ -414,39 +414,38 @@ async fn identifiers_from(
 }
 
 /// The eFTI XML of one of our documents for `subsets` with the seq of the last event it reflects, `None` when
-/// there is no such document. It is taken from the full dataset stored with the document (written from the
-/// verified document when it or its last event was stored; see [`ecmr::efti::filter_xml`]); a document stored
-/// without one, or with one that no longer reads, is verified again and projected.
-async fn dataset_xml(state: &AppState, id: Uuid, subsets: &Subsets) -> Result<Option<(String, i64)>, ApiError> {
+/// there is no such document; with `at`, as it was when its last event was that seq (what a UIL query answered
+/// then, see [`ControlRequest::answered_seq`]). It is taken from the full dataset stored with the document (written
+/// from the verified document when it or its last event was stored; see [`ecmr::efti::filter_xml`]) while that
+/// is of the state asked for; otherwise — an older state, a document stored without a dataset, or one that no
+/// longer reads — the document's chain up to that state is verified again and projected.
+async fn dataset_xml(
+    state: &AppState,
+    id: Uuid,
+    subsets: &Subsets,
+    at: Option<i64>,
+) -> Result<Option<(String, i64)>, ApiError> {
     let Some(stored) = state.store.documents.efti_dataset(id).await? else { return Ok(None) };
-    if let Some(xml) = &stored.xml {
+    if at.is_none_or(|seq| seq == stored.last_seq)
+        && let Some(xml) = &stored.xml
+    {
         match ecmr::efti::filter_xml(xml, subsets) {
             Ok(out) => return Ok(Some((out.into_owned(), stored.last_seq))),
             Err(e) => tracing::warn!(document = %id, error = %e, "stored eFTI dataset unreadable; projecting again"),
         }
     }
-    let Some(doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
-    Ok(Some((projected(state, &doc)?.to_xml(subsets), doc.summary.last_seq)))
-}
-
-/// The eFTI XML of one of our documents for `subsets` as it was when its last event was `seq`: what a UIL query
-/// answered then (see [`ControlRequest::answered_seq`]).
-async fn dataset_xml_at(state: &AppState, id: Uuid, subsets: &Subsets, seq: i64) -> Result<String, ApiError> {
-    // While the document has not moved on, the stored dataset is the one answered from.
-    if let Some(stored) = state.store.documents.efti_dataset(id).await?
-        && stored.last_seq == seq
-        && let Some(xml) = &stored.xml
-        && let Ok(out) = ecmr::efti::filter_xml(xml, subsets)
-    {
-        return Ok(out.into_owned());
+    let Some(mut doc) = state.store.documents.get_document(id).await? else { return Ok(None) };
+    let mut seq = doc.summary.last_seq;
+    if let Some(at) = at {
+        // The chain is append-only: its events up to `at` are the document as it was.
+        let keep = usize::try_from(at).ok().and_then(|s| s.checked_add(1)).filter(|&n| n <= doc.events.len());
+        let Some(keep) = keep else {
+            return Err(ApiError::Internal(format!("document {id} has no event {at} any more")));
+        };
+        doc.events.truncate(keep);
+        seq = at;
     }
-    // Otherwise its chain up to that event, verified, is the document as it was.
-    let missing = || ApiError::Internal(format!("document {id} has no event {seq} any more"));
-    let Some(mut doc) = state.store.documents.get_document(id).await? else { return Err(missing()) };
-    let keep = usize::try_from(seq).ok().and_then(|s| s.checked_add(1)).filter(|&n| n <= doc.events.len());
-    let Some(keep) = keep else { return Err(missing()) };
-    doc.events.truncate(keep);
-    Ok(projected(state, &doc)?.to_xml(subsets))
+    Ok(Some((projected(state, &doc)?.to_xml(subsets), seq)))
 }
 
 fn outcome_of(dto: &RequestIdDto) -> String {
@@ -524,7 +523,7 @@ async fn answer_uil(
             )),
         ));
     }
-    let Some((xml, seq)) = dataset_xml(state, q.dataset_id, &subsets).await? else {
+    let Some((xml, seq)) = dataset_xml(state, q.dataset_id, &subsets, None).await? else {
         return Ok((
             None,
             Err(ri(
@@ -660,7 +659,9 @@ pub async fn get_uil(
         (None, Some(seq), Some(id)) => {
             let parsed = Subsets::parse(&subsets)
                 .map_err(|e| ApiError::Internal(format!("request {} has subsets {:?}: {e}", r.id, r.subsets)))?;
-            Some(STANDARD.encode(dataset_xml_at(&state, id, &parsed, seq).await?))
+            let missing = || ApiError::Internal(format!("document {id} answered by request {} is gone", r.id));
+            let (xml, _) = dataset_xml(&state, id, &parsed, Some(seq)).await?.ok_or_else(missing)?;
+            Some(STANDARD.encode(xml))
         }
         _ => None,
     };
@@ -776,7 +777,7 @@ pub(crate) async fn read_dataset(
     let body = if json {
         verified(state, id).await?.map(|(doc, _)| doc.to_json())
     } else {
-        dataset_xml(state, id, &parsed).await?.map(|(xml, _)| xml)
+        dataset_xml(state, id, &parsed, None).await?.map(|(xml, _)| xml)
     };
     let Some(body) = body else { return Err(not_found()) };
     if let Some(refused) = auth::first_not_entitled(who, subsets) {

@@ -2,6 +2,24 @@
 //! schemas use the same column names and value forms, so one body of code serves both: [`queries!`] stamps it out
 //! once per connection type.
 
+/// Runs `$body`, a future that uses `$sp`, in a savepoint `$sp` of `$conn`: released when the body succeeds,
+/// rolled back when it fails, so that the writes of one failing part of a batch leave the others intact.
+macro_rules! in_savepoint {
+    ($conn:expr, |$sp:ident| $body:expr) => {
+        match $conn.begin().await {
+            Ok(mut $sp) => match $body.await {
+                Ok(value) => $sp.commit().await.map(|()| value).map_err($crate::store::StoreError::from),
+                Err(e) => {
+                    let _ = $sp.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err($crate::store::StoreError::from(e)),
+        }
+    };
+}
+pub(crate) use in_savepoint;
+
 macro_rules! queries {
     ($db:ty, $conn:ty) => {
         use std::collections::BTreeMap;
@@ -271,16 +289,7 @@ macro_rules! queries {
             // batch never concern a document inserted in the same batch (an append is verified against a stored chain).
             if !inserts.is_empty() {
                 let docs: Vec<&NewDocument> = inserts.iter().map(|(d, _)| d.as_ref()).collect();
-                let result = match conn.begin().await {
-                    Ok(mut sp) => match insert_documents(&mut sp, &docs).await {
-                        Ok(outcomes) => sp.commit().await.map(|()| outcomes).map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    },
-                    Err(e) => Err(StoreError::from(e)),
-                };
+                let result = $crate::store::queries::in_savepoint!(conn, |sp| insert_documents(&mut sp, &docs));
                 match result {
                     Ok(outcomes) => {
                         for ((_, s), o) in inserts.into_iter().zip(outcomes) {
@@ -298,16 +307,7 @@ macro_rules! queries {
             }
             for (a, s) in appends {
                 // Each append in its own savepoint, so one failing append leaves the others intact.
-                let r = match conn.begin().await {
-                    Ok(mut sp) => match append_event(&mut sp, &a).await {
-                        Ok(o) => sp.commit().await.map(|()| o).map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    },
-                    Err(e) => Err(StoreError::from(e)),
-                };
+                let r = $crate::store::queries::in_savepoint!(conn, |sp| append_event(&mut sp, &a));
                 done.push(Done::Append(s, r));
             }
             // Authority requests together, with multi-row statements, in one savepoint; if that fails, each in its
@@ -315,16 +315,7 @@ macro_rules! queries {
             // and its audit entries stand or fall together.
             if controls.len() > 1 {
                 let writes: Vec<&crate::store::ControlWrite> = controls.iter().map(|(c, _)| c.as_ref()).collect();
-                let together = match conn.begin().await {
-                    Ok(mut sp) => match write_controls(&mut sp, &writes).await {
-                        Ok(()) => sp.commit().await.map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    },
-                    Err(e) => Err(StoreError::from(e)),
-                };
+                let together = $crate::store::queries::in_savepoint!(conn, |sp| write_controls(&mut sp, &writes));
                 match together {
                     Ok(()) => {
                         for (_, s) in controls.drain(..) {
@@ -335,30 +326,12 @@ macro_rules! queries {
                 }
             }
             for (c, s) in controls {
-                let r = match conn.begin().await {
-                    Ok(mut sp) => match write_control(&mut sp, &c).await {
-                        Ok(()) => sp.commit().await.map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    },
-                    Err(e) => Err(StoreError::from(e)),
-                };
+                let r = $crate::store::queries::in_savepoint!(conn, |sp| write_controls(&mut sp, &[c.as_ref()]));
                 done.push(Done::Control(s, r));
             }
             if !audits.is_empty() {
                 let entries: Vec<AuditEntry> = audits.iter().map(|(e, _)| (**e).clone()).collect();
-                let r = match conn.begin().await {
-                    Ok(mut sp) => match audit_append_many(&mut sp, &entries).await {
-                        Ok(()) => sp.commit().await.map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback().await;
-                            Err(e)
-                        }
-                    },
-                    Err(e) => Err(StoreError::from(e)),
-                };
+                let r = $crate::store::queries::in_savepoint!(conn, |sp| audit_append_many(&mut sp, &entries));
                 let why = r.as_ref().err().map(ToString::to_string);
                 for (_, s) in audits {
                     done.push(Done::Audit(
@@ -854,16 +827,6 @@ macro_rules! queries {
         // ---------------------------------------------------------------------------------------------------
         // eFTI control requests
 
-        async fn write_control(conn: &mut $conn, c: &crate::store::ControlWrite) -> StoreResult<()> {
-            if let Some(r) = &c.request {
-                put_request(conn, r).await?;
-            }
-            if let Some(f) = &c.follow_up {
-                add_follow_up(conn, f).await?;
-            }
-            audit_append_many(conn, &c.audit).await
-        }
-
         /// Writes many authority requests with multi-row statements: their requests, their audit entries and,
         /// one by one, their (rare) follow-up messages.
         async fn write_controls(conn: &mut $conn, writes: &[&crate::store::ControlWrite]) -> StoreResult<()> {
@@ -893,27 +856,6 @@ macro_rules! queries {
             }
             let audit: Vec<AuditEntry> = writes.iter().flat_map(|c| c.audit.iter().cloned()).collect();
             audit_append_many(conn, &audit).await
-        }
-
-        pub(crate) async fn put_request(conn: &mut $conn, r: &crate::store::ControlRequest) -> StoreResult<()> {
-            sqlx::query(
-                "INSERT INTO control_requests (id, kind, principal_id, document_id, subsets, status, error_code, \
-                 error_description, data, answered_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(r.id.to_string())
-            .bind(&r.kind)
-            .bind(r.principal_id.to_string())
-            .bind(r.document_id.map(|d| d.to_string()))
-            .bind(&r.subsets)
-            .bind(&r.status)
-            .bind(&r.error_code)
-            .bind(&r.error_description)
-            .bind(&r.data)
-            .bind(r.answered_seq)
-            .bind(format_time(r.created_at))
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
         }
 
         // SQLite reads this through `sqlite_direct`, so its copy of the function goes unused.
