@@ -160,6 +160,25 @@ async fn principal(client: &HttpClient, base: &str, admin: &str, body: serde_jso
     created["token"].as_str().expect("token").to_owned()
 }
 
+/// SIGKILLs the gateway once `answered` holds `at_least` answers (or after a minute), while its clients are still
+/// sending, and waits for the clients to notice.
+async fn kill_once<T>(
+    child: &mut Child,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+    answered: &Mutex<Vec<T>>,
+    at_least: usize,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answered.lock().unwrap().len() < at_least && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    for t in clients {
+        t.await.expect("client task");
+    }
+}
+
 async fn reads_crash_and_recover(database_url: Option<String>) {
     let Launched { dir, port, base, client, mut child, admin } = launch("crash-reads", database_url.as_deref()).await;
     let key = common::key(8);
@@ -211,15 +230,7 @@ async fn reads_crash_and_recover(database_url: Option<String>) {
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while answered.lock().unwrap().len() < 500 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-    for t in tasks {
-        t.await.expect("client task");
-    }
+    kill_once(&mut child, tasks, &answered, 500).await;
     let answered = answered.lock().unwrap().clone();
     assert!(answered.len() >= 500, "only {} reads were answered", answered.len());
 
@@ -285,15 +296,7 @@ async fn crash_and_recover(database_url: Option<String>) {
         }));
     }
     // Kill once a good number have been acknowledged, while submissions are in flight.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acked.lock().unwrap().len() < 250 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-    for t in tasks {
-        t.await.expect("client task");
-    }
+    kill_once(&mut child, tasks, &acked, 250).await;
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 250, "only {} documents were acknowledged", acked.len());
     assert!(acked.len() < docs.len(), "the kill came after everything was sent; nothing was tested");

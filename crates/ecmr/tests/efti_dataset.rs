@@ -6,25 +6,18 @@ mod support;
 
 use ecmr::efti::{self, Consignment, Subsets, table};
 use proptest::prelude::*;
-
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+use support::vectors;
 
 /// The projection of the complete-lifecycle signed document of every example note.
 fn examples() -> Vec<(String, Consignment)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(format!("{REPO}/tests/vectors/documents")).expect("vectors directory") {
-        let path = entry.expect("directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    for (name, bytes) in vectors::documents() {
         if !name.starts_with("complete-") {
             continue;
         }
-        let vector: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("vector readable")).expect("vector is JSON");
-        let bytes = serde_json::to_vec(&vector["document"]).expect("document serialises");
         let doc = ecmr::verify::verify(&bytes, None).unwrap_or_else(|e| panic!("{name}: {:?}", e.report.failures));
         out.push((name, efti::project(&doc).expect("a verified document projects")));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(out.len() >= 4, "one complete document per example note");
     out
 }
@@ -61,21 +54,11 @@ fn every_example_reads_back_and_answers_every_subset_alike() {
 fn damaged_or_foreign_xml_is_refused_with_place_and_reason() {
     let (_, c) = examples().into_iter().find(|(n, _)| n.contains("domestic-pallets")).expect("domestic example");
     let full = c.to_xml(&Subsets::Full);
-    let cases: Vec<serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(format!("{REPO}/crates/ecmr/tests/data/efti-dataset-refusals.json")).expect("cases file"),
-    )
-    .expect("cases are JSON");
+    let cases = vectors::refusal_cases("efti-dataset-refusals.json");
     assert!(cases.len() >= 15);
     for case in &cases {
         let name = case["name"].as_str().expect("name");
-        let find = case["find"].as_str().expect("find");
-        assert!(full.contains(find), "{name}: {find:?} is not in the dataset");
-        let replace = case["replace"].as_str().expect("replace");
-        let damaged = if case["all"] == serde_json::Value::Bool(true) {
-            full.replace(find, replace)
-        } else {
-            full.replacen(find, replace, 1)
-        };
+        let damaged = vectors::damaged(&full, case);
         let err = Consignment::from_xml(&damaged).expect_err(name);
         let message = case["message"].as_str().expect("message");
         assert!(err.message.contains(message), "{name}: {err}");

@@ -10,8 +10,7 @@ use std::sync::OnceLock;
 
 use ecmr::efti::{self, Consignment, Subsets, filter_xml, table};
 use proptest::prelude::*;
-
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+use support::vectors;
 
 /// The projection of every document vector that verifies (verified once).
 fn examples() -> &'static [(String, Consignment)] {
@@ -21,17 +20,11 @@ fn examples() -> &'static [(String, Consignment)] {
 
 fn verified_examples() -> Vec<(String, Consignment)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(format!("{REPO}/tests/vectors/documents")).expect("vectors directory") {
-        let path = entry.expect("directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let vector: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("vector readable")).expect("vector is JSON");
-        let bytes = serde_json::to_vec(&vector["document"]).expect("document serialises");
+    for (name, bytes) in vectors::documents() {
         if let Ok(doc) = ecmr::verify::verify(&bytes, None) {
             out.push((name, efti::project(&doc).expect("a verified document projects")));
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(out.len() >= 5, "the complete documents and the pinned-keys one verify");
     out
 }
@@ -101,23 +94,11 @@ fn a_request_that_keeps_nothing_leaves_an_empty_root() {
 #[test]
 fn damaged_or_foreign_text_is_refused_with_place_and_reason() {
     let full = example("domestic-pallets").to_xml(&Subsets::Full);
-    let cases: Vec<serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(format!("{REPO}/crates/ecmr/tests/data/efti-filter-refusals.json")).expect("cases file"),
-    )
-    .expect("cases are JSON");
+    let cases = vectors::refusal_cases("efti-filter-refusals.json");
     assert!(cases.len() >= 15);
     for case in &cases {
         let name = case["name"].as_str().expect("name");
-        let find = case["find"].as_str().expect("find");
-        let at = full.find(find).unwrap_or_else(|| panic!("{name}: {find:?} is not in the dataset"));
-        let replace = case["replace"].as_str().unwrap_or_default();
-        let damaged = if case["truncate"] == true {
-            full[..at].to_owned()
-        } else if case["all"] == true {
-            full.replace(find, replace)
-        } else {
-            full.replacen(find, replace, 1)
-        };
+        let damaged = vectors::damaged(&full, case);
         let ids: Vec<&str> = match case["subsets"].as_array() {
             Some(ids) => ids.iter().map(|v| v.as_str().expect("subset id")).collect(),
             None => vec!["EU01"],
