@@ -535,17 +535,6 @@ macro_rules! queries {
             Ok(sqlx::query("SELECT COUNT(*) AS n FROM documents").fetch_one(&mut *conn).await?.try_get("n")?)
         }
 
-        // SQLite reads this through `sqlite_direct`, so its copy of the function goes unused.
-        #[allow(dead_code)]
-        pub(crate) async fn efti_dataset(conn: &mut $conn, id: Uuid) -> StoreResult<Option<crate::store::StoredDataset>> {
-            let row = sqlx::query("SELECT efti_xml, last_seq FROM documents WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some(r) = row else { return Ok(None) };
-            Ok(Some(crate::store::StoredDataset { xml: r.try_get("efti_xml")?, last_seq: r.try_get("last_seq")? }))
-        }
-
         pub(crate) async fn identifiers(conn: &mut $conn, id: Uuid) -> StoreResult<Vec<Identifier>> {
             let rows = sqlx::query(
                 "SELECT kind, value, country, mode_code, dangerous_goods FROM identifiers \
@@ -858,36 +847,6 @@ macro_rules! queries {
             audit_append_many(conn, &audit).await
         }
 
-        // SQLite reads this through `sqlite_direct`, so its copy of the function goes unused.
-        #[allow(dead_code)]
-        pub(crate) async fn get_request(
-            conn: &mut $conn,
-            id: Uuid,
-        ) -> StoreResult<Option<crate::store::ControlRequest>> {
-            let row = sqlx::query(
-                "SELECT id, kind, principal_id, document_id, subsets, status, error_code, error_description, data, \
-                 answered_seq, created_at FROM control_requests WHERE id = $1",
-            )
-            .bind(id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(r) = row else { return Ok(None) };
-            let doc: Option<String> = r.try_get("document_id")?;
-            Ok(Some(crate::store::ControlRequest {
-                id: uuid(&r.try_get::<String, _>("id")?)?,
-                kind: r.try_get("kind")?,
-                principal_id: uuid(&r.try_get::<String, _>("principal_id")?)?,
-                document_id: doc.as_deref().map(uuid).transpose()?,
-                subsets: r.try_get("subsets")?,
-                status: r.try_get("status")?,
-                error_code: r.try_get("error_code")?,
-                error_description: r.try_get("error_description")?,
-                data: r.try_get("data")?,
-                answered_seq: r.try_get("answered_seq")?,
-                created_at: parse_time(&r.try_get::<String, _>("created_at")?)?,
-            }))
-        }
-
         pub(crate) async fn add_follow_up(conn: &mut $conn, f: &crate::store::FollowUp) -> StoreResult<()> {
             sqlx::query(
                 "INSERT INTO follow_ups (request_id, document_id, principal_id, message, at) \
@@ -922,52 +881,6 @@ macro_rules! queries {
                 });
             }
             Ok(out)
-        }
-
-        // SQLite reads this through `sqlite_direct`, so its copy of the function goes unused.
-        #[allow(dead_code)]
-        pub(crate) async fn search_identifiers(
-            conn: &mut $conn,
-            q: &crate::store::IdentifierQuery,
-        ) -> StoreResult<Vec<(Uuid, Option<String>)>> {
-            if q.value.is_empty() || q.limit == 0 {
-                return Ok(Vec::new());
-            }
-            // The match runs on the index of the normalised value; the filters on the few rows it finds.
-            let mut qb = QueryBuilder::<$db>::new("SELECT DISTINCT document_id FROM identifiers WHERE value = ");
-            qb.push_bind(q.value.clone());
-            if !q.kinds.is_empty() {
-                qb.push(" AND kind IN (");
-                let mut sep = qb.separated(", ");
-                for k in &q.kinds {
-                    sep.push_bind(k.clone());
-                }
-                qb.push(")");
-            }
-            if let Some(mode) = &q.mode_code {
-                qb.push(" AND mode_code = ").push_bind(mode.clone());
-            }
-            if let Some(dg) = q.dangerous_goods {
-                qb.push(" AND dangerous_goods = ").push_bind(dg);
-            }
-            if let Some(country) = &q.country {
-                qb.push(" AND country = ").push_bind(country.clone());
-            }
-            qb.push(" ORDER BY document_id LIMIT ").push_bind(i64::from(q.limit));
-            let rows = qb.build().fetch_all(&mut *conn).await?;
-            let ids: Vec<String> =
-                rows.iter().map(|r| r.try_get::<String, _>("document_id")).collect::<Result<_, _>>()?;
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut qb = QueryBuilder::<$db>::new("SELECT id, efti_xml FROM documents WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &ids {
-                sep.push_bind(id.clone());
-            }
-            qb.push(") ORDER BY id");
-            let rows = qb.build().fetch_all(&mut *conn).await?;
-            rows.iter().map(|r| Ok((uuid(&r.try_get::<String, _>("id")?)?, r.try_get("efti_xml")?))).collect()
         }
 
         pub(crate) async fn put_dataset(
@@ -1018,51 +931,6 @@ macro_rules! queries {
             Ok(replaced)
         }
 
-        // SQLite reads this through `sqlite_direct`, so its copy of the function goes unused.
-        #[allow(dead_code)]
-        pub(crate) async fn search_datasets(
-            conn: &mut $conn,
-            q: &crate::store::IdentifierQuery,
-        ) -> StoreResult<Vec<crate::store::PlatformHit>> {
-            if q.value.is_empty() || q.limit == 0 {
-                return Ok(Vec::new());
-            }
-            // The same lookup as for our own documents, on the registered datasets' rows.
-            let mut qb = QueryBuilder::<$db>::new(
-                "SELECT d.platform_id, d.dataset_id, d.xml FROM platform_datasets d WHERE EXISTS \
-                 (SELECT 1 FROM platform_identifiers i WHERE i.platform_id = d.platform_id \
-                 AND i.dataset_id = d.dataset_id AND i.value = ",
-            );
-            qb.push_bind(q.value.clone());
-            if !q.kinds.is_empty() {
-                qb.push(" AND i.kind IN (");
-                let mut sep = qb.separated(", ");
-                for k in &q.kinds {
-                    sep.push_bind(k.clone());
-                }
-                qb.push(")");
-            }
-            if let Some(mode) = &q.mode_code {
-                qb.push(" AND i.mode_code = ").push_bind(mode.clone());
-            }
-            if let Some(dg) = q.dangerous_goods {
-                qb.push(" AND i.dangerous_goods = ").push_bind(dg);
-            }
-            if let Some(country) = &q.country {
-                qb.push(" AND i.country = ").push_bind(country.clone());
-            }
-            qb.push(") ORDER BY d.platform_id, d.dataset_id LIMIT ").push_bind(i64::from(q.limit));
-            let rows = qb.build().fetch_all(&mut *conn).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(crate::store::PlatformHit {
-                        platform_id: r.try_get("platform_id")?,
-                        dataset_id: r.try_get("dataset_id")?,
-                        xml: r.try_get("xml")?,
-                    })
-                })
-                .collect()
-        }
     };
 }
 
