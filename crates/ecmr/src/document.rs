@@ -375,7 +375,8 @@ impl EventData {
         fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
             // The path is tracked only to explain a failure.
             T::deserialize(v).or_else(|_| {
-                serde_path_to_error::deserialize(v).map_err(|e| (path_pointer(e.path()), e.inner().to_string()))
+                serde_path_to_error::deserialize(v)
+                    .map_err(|e| (crate::json::path_pointer(e.path()), e.inner().to_string()))
             })
         }
         let data = match kind {
@@ -470,6 +471,18 @@ impl EventData {
     }
 }
 
+/// Says which `format` a document has instead of `ecmr-document/1`: a string, or none (missing or not a string).
+pub(crate) struct FormatFound<'a>(pub(crate) Option<&'a str>);
+
+impl std::fmt::Display for FormatFound<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(found) => write!(f, "unknown format {found:?}; expected \"{FORMAT}\""),
+            None => write!(f, "no `format` string; expected \"{FORMAT}\""),
+        }
+    }
+}
+
 /// Why bytes are not a signed document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -478,10 +491,10 @@ pub enum ParseError {
     #[error("{0}")]
     Json(#[from] StrictJsonError),
     /// `format` missing or not `ecmr-document/1`.
-    #[error("unknown format {0:?}; expected \"ecmr-document/1\"")]
+    #[error("{}", FormatFound(.0.as_deref()))]
     UnknownFormat(Option<String>),
     /// The JSON does not have the document's shape.
-    #[error("{message} at {pointer}")]
+    #[error("{message} at {}", crate::json::Pointer(pointer))]
     Shape {
         /// JSON pointer of the value at fault.
         pointer: String,
@@ -542,22 +555,6 @@ impl Document {
     pub fn to_string_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
-}
-
-fn path_pointer(path: &serde_path_to_error::Path) -> String {
-    let mut pointer = String::new();
-    for seg in path.iter() {
-        use serde_path_to_error::Segment;
-        match seg {
-            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                pointer.push('/');
-                pointer.push_str(&canonical::escape_segment(key));
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    pointer
 }
 
 fn shape(pointer: String, message: &str) -> ParseError {

@@ -36,6 +36,18 @@ impl std::fmt::Display for Location<'_> {
     }
 }
 
+/// A JSON pointer as people read it: the pointer, or "the top level" for the empty pointer (the whole value).
+pub(crate) struct Pointer<'a>(pub(crate) &'a str);
+
+impl std::fmt::Display for Pointer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            "" => f.write_str("the top level"),
+            pointer => f.write_str(pointer),
+        }
+    }
+}
+
 impl JsonError {
     fn too_large(len: usize, max: usize) -> Self {
         JsonError {
@@ -106,19 +118,25 @@ pub fn to_string(note: &ConsignmentNote) -> String {
     serde_json::to_string(note).unwrap_or_default()
 }
 
-fn convert(text: &str, e: serde_path_to_error::Error<serde_json::Error>) -> JsonError {
+/// The JSON pointer (RFC 6901) of the place a typed parse stopped.
+pub(crate) fn path_pointer(path: &serde_path_to_error::Path) -> String {
     let mut pointer = String::new();
-    for seg in e.path().iter() {
+    for seg in path.iter() {
         use serde_path_to_error::Segment;
         match seg {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
             Segment::Map { key } => {
                 pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::canonical::escape_segment(key));
             }
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
+    pointer
+}
+
+fn convert(text: &str, e: serde_path_to_error::Error<serde_json::Error>) -> JsonError {
+    let pointer = path_pointer(e.path());
     let inner = e.inner();
     let (mut line, mut column) = (inner.line(), inner.column());
     if line == 0 {

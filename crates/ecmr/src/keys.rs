@@ -1,19 +1,21 @@
-//! Ed25519 keys: public keys as base64url, key ids, the [`Signer`] trait, file keys in PKCS#8 PEM, and the
-//! [`TrustStore`] that says whom a key belongs to.
+//! Ed25519 keys: public keys as base64url, key ids, the [`Signer`] trait, private keys read from and written as
+//! PKCS#8 PEM text. Whom a key belongs to is the business of [`crate::trust`].
+//!
+//! Nothing here touches the file system: the caller reads a key file and hands its text to
+//! [`FileKey::from_pkcs8_pem`], and writes what [`FileKey::to_pkcs8_pem`] returns.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::canonical::hex;
-use crate::document::Role;
 
 /// The only signature algorithm of `ecmr-document/1`.
 pub const ALG_ED25519: &str = "Ed25519";
@@ -48,14 +50,6 @@ pub enum KeyError {
     /// The system random number generator failed.
     #[error("no randomness available: {0}")]
     Random(String),
-    /// Reading a key file failed.
-    #[error("cannot read {path}: {message}")]
-    Io {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
 }
 
 /// Decodes strict base64url without padding (trailing bits must be zero).
@@ -108,6 +102,25 @@ impl PublicKey {
     /// base64url without padding.
     pub fn to_b64url(&self) -> String {
         encode_b64url(self.0.as_bytes())
+    }
+
+    /// From a public-key PEM (`-----BEGIN PUBLIC KEY-----`, an RFC 8410 SubjectPublicKeyInfo, as
+    /// `openssl pkey -pubout` writes it).
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] when the text is not an Ed25519 public key in that form.
+    pub fn from_public_key_pem(pem: &str) -> Result<Self, KeyError> {
+        use ed25519_dalek::pkcs8::DecodePublicKey as _;
+        VerifyingKey::from_public_key_pem(pem).map(PublicKey).map_err(|e| KeyError::Pem(e.to_string()))
+    }
+
+    /// Writes the key as a public-key PEM (RFC 8410 SubjectPublicKeyInfo, LF line ends).
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] when encoding fails.
+    pub fn to_public_key_pem(&self) -> Result<String, KeyError> {
+        use ed25519_dalek::pkcs8::EncodePublicKey as _;
+        self.0.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError::Pem(e.to_string()))
     }
 
     /// The key id: lowercase hex SHA-256 of the 32 bytes.
@@ -279,7 +292,8 @@ pub trait Signer {
     fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
 }
 
-/// An Ed25519 private key held in memory, saved and loaded as PKCS#8 PEM.
+/// An Ed25519 private key held in memory, read from and written as PKCS#8 PEM text (a key file's content; the
+/// caller does the file I/O).
 #[derive(Clone)]
 pub struct FileKey(SigningKey);
 
@@ -299,7 +313,8 @@ impl FileKey {
         FileKey(SigningKey::from_bytes(seed))
     }
 
-    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), either form: v1 (RFC 5208/8410, the private key
+    /// only, as OpenSSL writes it) or v2 (RFC 5958, with the public key, which must then match).
     ///
     /// # Errors
     /// [`KeyError::Pem`] when the text is not an Ed25519 PKCS#8 private key.
@@ -307,22 +322,14 @@ impl FileKey {
         SigningKey::from_pkcs8_pem(pem).map(FileKey).map_err(|e| KeyError::Pem(e.to_string()))
     }
 
-    /// Writes the key as PKCS#8 PEM.
+    /// Writes the key as PKCS#8 v1 PEM (RFC 8410: the private key only, LF line ends), the form OpenSSL writes
+    /// for Ed25519 and every common tool reads; OpenSSL 3.0 and pyca/cryptography refuse the v2 form.
     ///
     /// # Errors
     /// [`KeyError::Pem`] when encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
-        self.0.to_pkcs8_pem(Default::default()).map(|z| z.as_str().to_owned()).map_err(|e| KeyError::Pem(e.to_string()))
-    }
-
-    /// Reads a PKCS#8 PEM key file.
-    ///
-    /// # Errors
-    /// [`KeyError::Io`] when the file cannot be read, [`KeyError::Pem`] when it is not a key.
-    pub fn load(path: &std::path::Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| KeyError::Io { path: path.display().to_string(), message: e.to_string() })?;
-        Self::from_pkcs8_pem(&text)
+        let v1 = KeypairBytes { secret_key: self.0.to_bytes(), public_key: None };
+        v1.to_pkcs8_pem(LineEnding::LF).map(|z| z.as_str().to_owned()).map_err(|e| KeyError::Pem(e.to_string()))
     }
 }
 
@@ -339,83 +346,5 @@ impl Signer for FileKey {
 
     fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
         Ok(self.0.sign(message).to_bytes())
-    }
-}
-
-/// Whom a trusted key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrustedKey {
-    /// The key.
-    pub public_key: PublicKey,
-    /// The party's name.
-    pub name: String,
-    /// The roles this key is trusted for; empty means any role.
-    #[serde(default)]
-    pub roles: Vec<Role>,
-}
-
-/// Keys known from outside the document (a CLI's trust file, a gateway's key registry), with whom they belong to.
-///
-/// Its JSON form is `{"keys": [{"public_key": "<base64url>", "name": "...", "roles": ["carrier"]}]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustStore {
-    keys: BTreeMap<KeyId, TrustedKey>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TrustStoreFile {
-    keys: Vec<TrustedKey>,
-}
-
-impl TrustStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds (or replaces) a key.
-    pub fn insert(&mut self, key: TrustedKey) {
-        self.keys.insert(key.public_key.key_id(), key);
-    }
-
-    /// Looks a key up by id.
-    pub fn get(&self, id: &KeyId) -> Option<&TrustedKey> {
-        self.keys.get(id)
-    }
-
-    /// The entry vouching for `key` in `role`, if any.
-    pub fn vouches(&self, key: &PublicKey, role: Role) -> Option<&TrustedKey> {
-        self.keys.get(&key.key_id()).filter(|k| k.roles.is_empty() || k.roles.contains(&role))
-    }
-
-    /// Number of keys.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether there are no keys.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// Reads the JSON form.
-    ///
-    /// # Errors
-    /// [`crate::json::JsonError`] naming the problem.
-    pub fn from_json(text: &str) -> Result<Self, crate::json::JsonError> {
-        let file: TrustStoreFile = crate::json::from_str_limited(text, crate::canonical::MAX_DOCUMENT_BYTES)?;
-        let mut store = TrustStore::new();
-        for k in file.keys {
-            store.insert(k);
-        }
-        Ok(store)
-    }
-
-    /// Writes the JSON form.
-    pub fn to_json(&self) -> String {
-        let file = TrustStoreFile { keys: self.keys.values().cloned().collect() };
-        serde_json::to_string_pretty(&file).unwrap_or_default()
     }
 }

@@ -3,7 +3,8 @@
 //! The model of a CMR consignment note ([`ConsignmentNote`]), its validation, its JSON and UN/CEFACT eCMR XML
 //! forms and a plain-text rendering in the familiar 24-box order.
 //!
-//! This crate does no I/O of its own: no network, no database, no async runtime.
+//! This crate does no I/O of its own: no files, no network, no database, no async runtime. Notes, documents and
+//! keys are read from and written as bytes or text; opening files is the caller's business.
 //!
 //! # Examples
 //!
@@ -97,6 +98,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod attest;
 pub mod canonical;
 pub mod document;
 pub mod efti;
@@ -104,9 +106,11 @@ pub mod json;
 pub mod keys;
 pub mod lifecycle;
 pub mod model;
+pub mod qr;
 pub mod render;
 pub mod schema;
 pub mod sign;
+pub mod trust;
 pub mod types;
 pub mod validate;
 pub mod verify;

@@ -5,12 +5,36 @@
 //! message naming the offending value. Errors mean the note is not a valid CMR consignment note; warnings mark
 //! things that are allowed but look wrong.
 //!
+//! A note that does not even read as a [`ConsignmentNote`] (a required member missing, a number where a decimal
+//! string belongs, a member the note does not have) is checked with [`validate_value`] or [`validate_json`]: they
+//! list every such fault (codes `structure.*`) first, then the content findings on everything that could be read.
+//! Nothing is said about a value that had to be left unread, nor is it compared with other values.
+//!
+//! ```
+//! let mut note: serde_json::Value =
+//!     serde_json::from_str(include_str!("../../../examples/domestic-pallets.json")).unwrap();
+//! note.as_object_mut().unwrap().remove("consignee");
+//! note["goods"][0]["gross_weight_kg"] = "-480".into();
+//! note["sender"]["address"]["country"] = "XX".into();
+//! let report = ecmr::validate::validate_value(&note);
+//! let found: Vec<(&str, &str)> = report.errors().map(|f| (f.code.as_str(), f.path.as_str())).collect();
+//! assert_eq!(found, [
+//!     ("structure.missing", "/consignee"),
+//!     ("country.unknown", "/sender/address/country"),
+//!     ("number.not_positive", "/goods/0/gross_weight_kg"),
+//! ]);
+//! ```
+//!
 //! ## Codes
 //!
 //! | code | severity | meaning |
 //! |---|---|---|
+//! | `structure.missing` | error | a required member is absent, so the note cannot be read ([`validate_value`]) |
+//! | `structure.invalid` | error | a value of the wrong type or form: a number where a decimal string belongs, a date that is not RFC 3339, a code outside its list, a repeated member |
+//! | `structure.unknown_member` | error | a member the note (or the object holding it) does not have |
 //! | `required.empty` | error | a required particular (number, places, party names and cities, nature of goods, paramount statement, proper shipping name, vehicle registration, …) is empty or only whitespace |
 //! | `text.blank` | warning | an optional text is present but empty or only whitespace |
+//! | `text.xml_char` | error | a text holds a character XML 1.0 does not allow (NUL and the other C0 controls but tab, line feed and carriage return; U+FFFE, U+FFFF), so the note could not be written as XML; reported after the other findings, in field order |
 //! | `goods.none` | error | the note has no goods line (Art. 6.1 (f)) |
 //! | `goods.weight_or_quantity.missing` | error | a goods line has neither a gross weight nor a quantity (Art. 6.1 (h)) |
 //! | `paramount.not_cmr` | warning | the paramount statement (Art. 6.1 (k)) does not mention "CMR" |
@@ -76,12 +100,16 @@
 //! - A **duplicate public key** is only a warning: it changes nothing in verification. The same key pinned for two
 //!   roles is allowed (own-account transport).
 
+mod structure;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::sync::OnceLock;
 
 use rust_decimal::Decimal as Dec;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use structure::Repaired;
 
 use crate::model::{Address, ChargeKind, ConsignmentNote, Contact, DangerousGoods, GoodsItem, Location, Money, Party};
 use crate::types::{CountryCode, Decimal, UnLocode};
@@ -135,9 +163,56 @@ impl Report {
 
 /// Checks a note and returns every finding at once.
 pub fn validate(note: &ConsignmentNote) -> Report {
-    let mut c = Checker { note, out: Vec::new() };
+    check(note, &Repaired::default())
+}
+
+fn check(note: &ConsignmentNote, repaired: &Repaired) -> Report {
+    let mut c = Checker { note, repaired, out: Vec::new() };
     c.note();
+    for t in crate::xml::non_xml_texts(note) {
+        let name = crate::xml::char_name(t.character);
+        c.error(
+            t.path.as_str(),
+            "text.xml_char",
+            format!("the text holds the character {name}, which XML 1.0 does not allow, so the note cannot be written as XML"),
+        );
+    }
     Report { findings: c.out }
+}
+
+/// Checks a note given as a JSON value, which need not read as a [`ConsignmentNote`]: every fault of its shape
+/// (a required member missing, a value of the wrong type or form, an unknown member; codes `structure.*`) with
+/// its JSON pointer, then the content findings of [`validate`] on every part that could be read.
+///
+/// For a value that reads as a note the report is exactly that of [`validate`].
+pub fn validate_value(value: &Value) -> Report {
+    let (note, mut findings, repaired) = structure::read(value);
+    if let Some(note) = note {
+        findings.extend(check(&note, &repaired).findings);
+    }
+    Report { findings }
+}
+
+/// Checks a note given as JSON text, as [`validate_value`] does; a member written twice, which a JSON value
+/// cannot hold, is reported too.
+///
+/// # Errors
+/// [`crate::json::JsonError`] when the text is not JSON at all (or is too large), so nothing can be checked.
+pub fn validate_json(text: &str) -> Result<Report, crate::json::JsonError> {
+    let strict = match crate::json::from_str(text) {
+        Ok(note) => return Ok(validate(&note)),
+        Err(e) => e,
+    };
+    if text.len() > crate::json::MAX_NOTE_JSON_BYTES {
+        return Err(strict);
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else { return Err(strict) };
+    let mut report = validate_value(&value);
+    let finding = structure::from_text_error(strict);
+    if !report.findings.iter().any(|f| f.code.starts_with("structure.") && f.path == finding.path) {
+        report.findings.insert(0, finding);
+    }
+    Ok(report)
 }
 
 const ISO3166: &str = include_str!("../data/iso3166-1.txt");
@@ -295,12 +370,22 @@ impl Display for Index {
 
 struct Checker<'a> {
     note: &'a ConsignmentNote,
+    /// The places that held no readable value and were filled with stand-ins: nothing is said about them.
+    repaired: &'a Repaired,
     out: Vec<Finding>,
 }
 
 impl Checker<'_> {
     fn push<P: Display + Copy>(&mut self, severity: Severity, path: P, code: &str, message: String) {
-        self.out.push(Finding { severity, path: path.to_string(), code: code.to_owned(), message });
+        let path = path.to_string();
+        if !self.repaired.covers(&path) {
+            self.out.push(Finding { severity, path, code: code.to_owned(), message });
+        }
+    }
+
+    /// Whether the value at `pointer` is the sender's own, so that another value may be compared with it.
+    fn read_as_written<P: Display>(&self, pointer: P) -> bool {
+        self.repaired.intact(&pointer.to_string())
     }
 
     fn error<P: Display + Copy>(&mut self, path: P, code: &str, message: String) {
@@ -413,7 +498,7 @@ impl Checker<'_> {
 
         self.required("/established/place", "the place where the note is made out", &n.established.place);
         self.country("/established/country", &n.established.country);
-        if n.established.date > n.taking_over.date {
+        if n.established.date > n.taking_over.date && self.read_as_written("/taking_over/date") {
             self.warn(
                 "/established/date",
                 "dates.established_after_taking_over",
@@ -425,7 +510,7 @@ impl Checker<'_> {
         }
 
         self.party("/sender", "sender", &n.sender);
-        if same_party(&n.sender, &n.consignee) {
+        if same_party(&n.sender, &n.consignee) && self.read_as_written("/sender") {
             self.warn(
                 "/consignee",
                 "parties.sender_is_consignee",
@@ -454,7 +539,7 @@ impl Checker<'_> {
 
         self.location("/delivery/location", &n.delivery.location);
         if let Some(expected) = &n.delivery.expected_date {
-            if *expected < n.taking_over.date {
+            if *expected < n.taking_over.date && self.read_as_written("/taking_over/date") {
                 self.error(
                     "/delivery/expected_date",
                     "dates.delivery_before_taking_over",
@@ -481,7 +566,8 @@ impl Checker<'_> {
 
         for (i, ch) in n.charges.iter().enumerate() {
             let path = At("/charges", Index(i));
-            if ch.kind == ChargeKind::Other && ch.description.as_deref().is_none_or(blank) {
+            let kind_known = self.read_as_written(format_args!("{path}/kind"));
+            if ch.kind == ChargeKind::Other && ch.description.as_deref().is_none_or(blank) && kind_known {
                 self.error(
                     format_args!("{path}/description"),
                     "charge.description.missing",
@@ -494,7 +580,7 @@ impl Checker<'_> {
                     ch.description.as_deref(),
                 );
             }
-            let positive = ch.kind != ChargeKind::Deductions;
+            let positive = ch.kind != ChargeKind::Deductions && kind_known;
             self.money(format_args!("{path}/amount"), "the charge", &ch.amount, positive);
         }
         self.optional_text("/payment_instructions", "the payment instructions", n.payment_instructions.as_deref());
@@ -596,7 +682,8 @@ impl Checker<'_> {
         self.optional_text(format_args!("{path}/name"), "the site name", l.name.as_deref());
         self.address(format_args!("{path}/address"), &l.address);
         if let Some(code) = &l.unlocode {
-            self.unlocode(format_args!("{path}/unlocode"), code, &l.address.country);
+            let country = self.read_as_written(format_args!("{path}/address/country")).then_some(&l.address.country);
+            self.unlocode(format_args!("{path}/unlocode"), code, country);
         }
         if let Some(c) = &l.coordinates {
             let lat = c.latitude.value();
@@ -618,7 +705,8 @@ impl Checker<'_> {
         }
     }
 
-    fn unlocode<P: Display + Copy>(&mut self, path: P, code: &UnLocode, address_country: &CountryCode) {
+    /// `address_country` is `None` when the address's country could not be read.
+    fn unlocode<P: Display + Copy>(&mut self, path: P, code: &UnLocode, address_country: Option<&CountryCode>) {
         let s = code.as_str();
         if !code.is_well_formed() {
             self.error(
@@ -635,7 +723,10 @@ impl Checker<'_> {
                 "unlocode.country_unknown",
                 format!("UN/LOCODE {s:?} starts with {country:?}, which is not an ISO 3166-1 country"),
             );
-        } else if country != address_country.as_str() && address_country.is_well_formed() {
+        } else if let Some(address_country) = address_country
+            && country != address_country.as_str()
+            && address_country.is_well_formed()
+        {
             self.warn(
                 path,
                 "unlocode.country_mismatch",
@@ -645,7 +736,11 @@ impl Checker<'_> {
     }
 
     fn goods<P: Display + Copy>(&mut self, path: P, g: &GoodsItem) {
-        if g.gross_weight_kg.is_none() && g.quantity.is_none() {
+        if g.gross_weight_kg.is_none()
+            && g.quantity.is_none()
+            && self.read_as_written(format_args!("{path}/gross_weight_kg"))
+            && self.read_as_written(format_args!("{path}/quantity"))
+        {
             self.error(
                 path,
                 "goods.weight_or_quantity.missing",

@@ -19,11 +19,13 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::canonical::{self, escape_segment};
+use crate::canonical;
 use crate::document::{Document, Event, EventData, EventKind, ParseError, Role};
-use crate::keys::{ALG_ED25519, KeyError, KeyId, PublicKey, TrustStore, decode_b64url};
+use crate::json::Pointer;
+use crate::keys::{ALG_ED25519, KeyError, KeyId, PublicKey, decode_b64url};
 use crate::lifecycle::{self, LifecycleError, State};
 use crate::model::ConsignmentNote;
+use crate::trust::{Trust, TrustStore, Unvouched, party_blocks};
 
 /// One reason a document does not verify, with the position of the event concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -42,13 +44,13 @@ pub struct Failure {
 #[non_exhaustive]
 pub enum FailureKind {
     /// `format` is missing or not `ecmr-document/1`.
-    #[error("unknown format {found:?}; expected \"ecmr-document/1\"")]
+    #[error("{}", crate::document::FormatFound(found.as_deref()))]
     UnknownFormat {
         /// The `format` found, if it was a string.
         found: Option<String>,
     },
     /// Not strict JSON, or not the document's shape.
-    #[error("malformed document: {message} at {pointer}")]
+    #[error("malformed document: {message} at {}", Pointer(pointer))]
     Malformed {
         /// JSON pointer of the value at fault.
         pointer: String,
@@ -87,7 +89,7 @@ pub enum FailureKind {
         found: String,
     },
     /// `prev` is not the digest of the previous event (or not `null` at seq 0).
-    #[error("prev {found:?} is not the digest of the previous event ({expected:?})")]
+    #[error("{}", BrokenPrev(expected.as_deref(), found.as_deref()))]
     BrokenPrev {
         /// The digest expected.
         expected: Option<String>,
@@ -134,11 +136,40 @@ pub enum FailureKind {
         /// The role signed in.
         role: Role,
     },
+    /// Key continuity: the role was bound to another key by an earlier event, and the note does not pin this one
+    /// for the role.
+    #[error(
+        "the {role}'s key changed: {key_id} signs, but event {bound_seq} bound the {role} to key {bound_key_id} and the note pins no other key for the {role}"
+    )]
+    KeyChanged {
+        /// The role signed in.
+        role: Role,
+        /// The signer's key id.
+        key_id: KeyId,
+        /// The key the role is bound to.
+        bound_key_id: KeyId,
+        /// The event that bound it.
+        bound_seq: u64,
+    },
+    /// Key continuity: the key already signed for another role's party, and the note does not pin it for both.
+    #[error(
+        "key {key_id} signed event {earlier_seq} for the {earlier_role} and may not sign for the {role} unless the note pins it for both"
+    )]
+    KeyReusedAcrossRoles {
+        /// The signer's key id.
+        key_id: KeyId,
+        /// The role signed in now.
+        role: Role,
+        /// The role it signed for before.
+        earlier_role: Role,
+        /// The event it signed then.
+        earlier_seq: u64,
+    },
     /// The lifecycle does not allow this event here (wrong role, wrong state, after a final state …).
     #[error("disallowed transition: {0}")]
     DisallowedTransition(LifecycleError),
     /// `at` or `data` is not what the kind requires.
-    #[error("invalid event data at {pointer}: {message}")]
+    #[error("invalid event data at {}: {message}", Pointer(pointer))]
     InvalidEventData {
         /// JSON pointer into the document.
         pointer: String,
@@ -146,7 +177,7 @@ pub enum FailureKind {
         message: String,
     },
     /// An amendment changes what it may not change.
-    #[error("forbidden amendment at {pointer}: {message}")]
+    #[error("forbidden amendment at {}: {message}", Pointer(pointer))]
     ForbiddenAmendment {
         /// JSON pointer into the note.
         pointer: String,
@@ -154,13 +185,32 @@ pub enum FailureKind {
         message: String,
     },
     /// The note (as issued, or after an amendment) is not a valid consignment note.
-    #[error("invalid note at {pointer}: {message}")]
+    #[error("invalid note at {}: {message}", Pointer(pointer))]
     InvalidNote {
         /// JSON pointer into the note.
         pointer: String,
         /// What is wrong.
         message: String,
     },
+}
+
+/// The words for a `prev` that is not what it should be: `expected` is `None` on the first event (whose `prev`
+/// is `null`), `found` is `None` for a `null` `prev`.
+struct BrokenPrev<'a>(Option<&'a str>, Option<&'a str>);
+
+impl fmt::Display for BrokenPrev<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1) {
+            (Some(expected), Some(found)) => {
+                write!(f, "prev {found} is not the digest of the previous event ({expected})")
+            }
+            (None, Some(found)) => write!(f, "prev is {found}, but the first event's prev must be null"),
+            (Some(expected), None) => {
+                write!(f, "prev is null, but it must be the digest of the previous event ({expected})")
+            }
+            (None, None) => f.write_str("prev is not the digest of the previous event"),
+        }
+    }
 }
 
 impl FailureKind {
@@ -183,6 +233,8 @@ impl FailureKind {
             FailureKind::NonCanonicalSignature => "non_canonical_signature",
             FailureKind::BadSignature => "bad_signature",
             FailureKind::KeyNotPinned { .. } => "key_not_pinned",
+            FailureKind::KeyChanged { .. } => "key_changed",
+            FailureKind::KeyReusedAcrossRoles { .. } => "key_reused_across_roles",
             FailureKind::DisallowedTransition(_) => "disallowed_transition",
             FailureKind::InvalidEventData { .. } => "invalid_event_data",
             FailureKind::ForbiddenAmendment { .. } => "forbidden_amendment",
@@ -199,21 +251,6 @@ impl From<ParseError> for FailureKind {
             ParseError::Shape { pointer, message } => FailureKind::Malformed { pointer, message },
         }
     }
-}
-
-/// Why a signer's key is accepted for its role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "trust", rename_all = "snake_case")]
-pub enum Trust {
-    /// The note pins this key for the role.
-    Pinned,
-    /// The trust store vouches for the key in this role.
-    TrustStore {
-        /// The party the store names.
-        party: String,
-    },
-    /// Neither: the signature is sound, but nothing says whose key it is.
-    NotVouched,
 }
 
 /// What verification found for one event.
@@ -235,7 +272,9 @@ pub struct EventReport {
     pub digest_ok: bool,
     /// Role, state and data are allowed by the lifecycle.
     pub lifecycle_ok: bool,
-    /// Whether the key is vouched for.
+    /// The note as it stood before the event pins the signer's key for the role.
+    pub pinned: bool,
+    /// Whose key it is: anchored, delegated, or not vouched for (and why).
     pub trust: Trust,
 }
 
@@ -268,9 +307,10 @@ impl Report {
         }
     }
 
-    /// Whether every event's key is pinned or vouched for by the trust store.
+    /// Whether every event's signer is anchored (trust store or attestation) or delegated (pinned by an event
+    /// whose signer is trusted). A document with no events is not.
     pub fn all_trusted(&self) -> bool {
-        self.events.iter().all(|e| e.trust != Trust::NotVouched)
+        !self.events.is_empty() && self.events.iter().all(|e| e.trust.is_trusted())
     }
 }
 
@@ -414,8 +454,11 @@ impl Verified<Document> {
 
 /// Verifies a document's bytes: strict parsing, then every event in order.
 ///
-/// `trust`, when given, vouches for keys the note does not pin; the report says for each event whether its key
-/// is pinned, vouched for, or neither. An unvouched key is not a failure; see [`Report::all_trusted`].
+/// `trust`, when given, says whose keys are whose: the report says for each event whether its signer is anchored
+/// (by the store or a gateway attestation it holds), delegated (pinned by an earlier event whose signer is
+/// trusted) or not vouched for, and why. An unvouched key is not a failure of the document; see
+/// [`Report::all_trusted`]. Key continuity (a role keeps its key unless the note pins another) is checked with
+/// or without a store, and its breaches are failures.
 ///
 /// # Errors
 /// [`VerifyError`] with the full report when anything fails.
@@ -625,6 +668,33 @@ struct Chain {
     /// Signer keys already decoded in this document, with their ids (decoding a point costs about a fifth of a
     /// verification).
     keys: Vec<(String, PublicKey, KeyId)>,
+    /// Per event so far: whether its signer is trusted (anchored or delegated).
+    trusted: Vec<bool>,
+    /// Every key the note as it stands pins, with its role and the event that wrote the pin.
+    pin_origins: Vec<(Role, String, u64)>,
+    /// The key each role is bound to, and the event that bound it (successive carriers are not bound: each
+    /// hand-over may be another carrier).
+    bound: Vec<(Role, KeyId, u64)>,
+    /// Each key with the roles it has signed for, and the first event it signed for each.
+    signed_as: Vec<(KeyId, Role, u64)>,
+}
+
+/// Every role, in the order pins are listed.
+const ROLES: [Role; 4] = [Role::Sender, Role::Carrier, Role::SuccessiveCarrier, Role::Consignee];
+
+/// The pins of `note` with the event that wrote each: `earlier` keeps its origin for a pin that was already
+/// there, a new pin is `seq`'s.
+fn pin_origins(note: &Value, earlier: &[(Role, String, u64)], seq: u64) -> Vec<(Role, String, u64)> {
+    let mut out = Vec::new();
+    for role in ROLES {
+        for key in pinned_keys(note, role).into_iter().filter_map(Value::as_str) {
+            let origin = earlier.iter().find(|(r, k, _)| *r == role && k == key).map_or(seq, |(_, _, o)| *o);
+            if !out.iter().any(|(r, k, _): &(Role, String, u64)| *r == role && k == key) {
+                out.push((role, key.to_owned(), origin));
+            }
+        }
+    }
+    out
 }
 
 fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
@@ -632,21 +702,8 @@ fn parse_note(note: &Value) -> Result<ConsignmentNote, (String, String)> {
     if let Ok(typed) = <ConsignmentNote as serde::Deserialize>::deserialize(note) {
         return Ok(typed);
     }
-    serde_path_to_error::deserialize::<_, ConsignmentNote>(note).map_err(|e| {
-        let mut pointer = String::new();
-        for seg in e.path().iter() {
-            use serde_path_to_error::Segment;
-            match seg {
-                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                Segment::Map { key } => {
-                    pointer.push('/');
-                    pointer.push_str(&escape_segment(key));
-                }
-                Segment::Enum { .. } | Segment::Unknown => {}
-            }
-        }
-        (pointer, e.inner().to_string())
-    })
+    serde_path_to_error::deserialize::<_, ConsignmentNote>(note)
+        .map_err(|e| (crate::json::path_pointer(e.path()), e.inner().to_string()))
 }
 
 /// The note parses as a [`ConsignmentNote`] and validation reports no errors.
@@ -678,6 +735,67 @@ fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
 
 /// Decodes a signer key and computes its id, reusing those of a key already decoded for this document (or, with
 /// a shared [`Verifier`], for an earlier one).
+/// Why `signature` (base64url) is not `pk`'s strict Ed25519 signature of `message`; `None` when it is.
+///
+/// The strict check refuses weak keys itself, so a key is tested for weakness only to explain a failure; a weak
+/// key is reported as such whatever the signature.
+fn signature_failure(pk: &PublicKey, message: &[u8], signature: &str) -> Option<FailureKind> {
+    let sig_bytes = decode_b64url(signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok());
+    match sig_bytes {
+        Some(sig_bytes) if pk.verify_strict(message, &sig_bytes) => None,
+        _ if pk.is_weak() => Some(FailureKind::WeakKey),
+        Some(sig_bytes) => {
+            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+            if !scalar_is_canonical(&sig_bytes)
+                || ed25519_dalek::Verifier::verify(pk.verifying_key(), message, &sig).is_ok()
+            {
+                Some(FailureKind::NonCanonicalSignature)
+            } else {
+                Some(FailureKind::BadSignature)
+            }
+        }
+        None => Some(FailureKind::BadSignatureEncoding),
+    }
+}
+
+/// Checks an event's signature alone, exactly as verifying it in its chain does: the algorithm, the signer's key
+/// and the strict Ed25519 signature over the event's signing input. Returns the signer's key id.
+///
+/// This is a necessary condition, not verification: the chain (seq, `prev`, note digest), the lifecycle and the
+/// signer's role are checked only by [`verify`] or [`Verified::append_event`]. A service that appends events to a
+/// long stored chain can refuse a badly signed event with this check before paying for the chain.
+///
+/// # Errors
+/// The [`FailureKind`] verification would report for the signature: `UnsupportedAlgorithm`, `BadKey`,
+/// `WeakKey`, `BadSignatureEncoding`, `NonCanonicalSignature` or `BadSignature`.
+///
+/// # Examples
+/// ```
+/// # use ecmr::keys::{FileKey, Signer};
+/// # let note: serde_json::Value = serde_json::from_str(include_str!("../../../examples/domestic-pallets.json")).unwrap();
+/// use ecmr::verify::check_event_signature;
+///
+/// let sender = FileKey::from_seed(&[1; 32]);
+/// let at = "2026-11-27T15:00:00Z".parse().unwrap();
+/// let doc = ecmr::sign::issue_value(uuid::Uuid::from_u128(1), note, at, &sender).unwrap();
+/// let event = &doc.events[0];
+/// assert_eq!(check_event_signature(event).unwrap(), sender.public_key().key_id());
+/// let mut forged = event.clone();
+/// forged.at = "2030-01-01T00:00:00Z".into();
+/// assert!(check_event_signature(&forged).is_err());
+/// ```
+pub fn check_event_signature(ev: &Event) -> Result<KeyId, FailureKind> {
+    if ev.signer.alg != ALG_ED25519 {
+        return Err(FailureKind::UnsupportedAlgorithm { found: ev.signer.alg.clone() });
+    }
+    let pk =
+        PublicKey::from_b64url(&ev.signer.public_key).map_err(|e| FailureKind::BadKey { message: e.to_string() })?;
+    match signature_failure(&pk, &ev.signing_input(), &ev.signature) {
+        None => Ok(pk.key_id()),
+        Some(kind) => Err(kind),
+    }
+}
+
 fn cached_key(
     keys: &mut Vec<(String, PublicKey, KeyId)>,
     text: &str,
@@ -740,6 +858,10 @@ impl Chain {
             note_digest: canonical::digest_value(&doc.note),
             open_reservations: BTreeSet::new(),
             keys: Vec::new(),
+            trusted: Vec::new(),
+            pin_origins: pin_origins(&doc.note, &[], 0),
+            bound: Vec::new(),
+            signed_as: Vec::new(),
         }
     }
 
@@ -787,26 +909,9 @@ impl Chain {
                 Err(e) => fail(FailureKind::BadKey { message: e.to_string() }),
                 Ok((pk, id)) => {
                     key = Some((pk, id));
-                    let sig_bytes =
-                        decode_b64url(&ev.signature).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok());
-                    // The strict check refuses weak keys itself, so a key is tested for weakness only to explain a
-                    // failure; a weak key is reported as such whatever the signature.
-                    match sig_bytes {
-                        Some(sig_bytes) if pk.verify_strict(&message, &sig_bytes) => {
-                            signature_ok = true;
-                        }
-                        _ if pk.is_weak() => fail(FailureKind::WeakKey),
-                        Some(sig_bytes) => {
-                            let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-                            if !scalar_is_canonical(&sig_bytes)
-                                || ed25519_dalek::Verifier::verify(pk.verifying_key(), &message, &sig).is_ok()
-                            {
-                                fail(FailureKind::NonCanonicalSignature);
-                            } else {
-                                fail(FailureKind::BadSignature);
-                            }
-                        }
-                        _ => fail(FailureKind::BadSignatureEncoding),
+                    match signature_failure(&pk, &message, &ev.signature) {
+                        None => signature_ok = true,
+                        Some(kind) => fail(kind),
                     }
                 }
             }
@@ -880,21 +985,69 @@ impl Chain {
             fail(FailureKind::WrongNoteDigest { expected: expected_digest.clone(), found: ev.note_digest.clone() });
         }
 
-        // Pinned keys (the note before the event) and the trust store.
-        let mut trust_result = Trust::NotVouched;
-        if let Some((pk, key_id)) = &key {
-            let pinned = pinned_keys(current, ev.role);
-            if !pinned.is_empty() {
-                // Strict base64url gives each key one spelling, so comparing the texts compares the keys (and
-                // stays cheap however many keys a note pins).
-                let hit = pinned.iter().any(|p| p.as_str() == Some(ev.signer.public_key.as_str()));
-                if hit {
-                    trust_result = Trust::Pinned;
-                } else {
-                    fail(FailureKind::KeyNotPinned { key_id: *key_id, role: ev.role });
+        // Pinned keys, key continuity and trust, from the note before the event.
+        let mut trust_result = Trust::NotVouched { reason: Unvouched::NoTrustStore };
+        let mut pinned_here = false;
+        if let Some((_, key_id)) = &key {
+            let key_text = ev.signer.public_key.as_str();
+            // Strict base64url gives each key one spelling, so comparing the texts compares the keys (and stays
+            // cheap however many keys a note pins).
+            let pinned_for = |role: Role| {
+                let pins = pinned_keys(current, role);
+                (!pins.is_empty(), pins.iter().any(|p| p.as_str() == Some(key_text)))
+            };
+            let (role_has_pins, hit) = pinned_for(ev.role);
+            pinned_here = hit;
+            if role_has_pins && !hit {
+                fail(FailureKind::KeyNotPinned { key_id: *key_id, role: ev.role });
+            }
+            if !role_has_pins
+                && let Some((_, bound_key_id, bound_seq)) =
+                    self.bound.iter().find(|(r, k, _)| *r == ev.role && k != key_id)
+            {
+                fail(FailureKind::KeyChanged {
+                    role: ev.role,
+                    key_id: *key_id,
+                    bound_key_id: *bound_key_id,
+                    bound_seq: *bound_seq,
+                });
+            }
+            if let Some((_, earlier_role, earlier_seq)) =
+                self.signed_as.iter().find(|(k, r, _)| k == key_id && *r != ev.role && !(hit && pinned_for(*r).1))
+            {
+                fail(FailureKind::KeyReusedAcrossRoles {
+                    key_id: *key_id,
+                    role: ev.role,
+                    earlier_role: *earlier_role,
+                    earlier_seq: *earlier_seq,
+                });
+            }
+            if let Some(store) = trust {
+                trust_result = match store.anchor(key_id, ev.role, || party_blocks(current, ev.role), &ev.at) {
+                    Ok(anchor) => Trust::Anchored { anchor },
+                    Err(reason) => {
+                        let origin = self.pin_origins.iter().find(|(r, k, _)| *r == ev.role && k == key_text);
+                        match origin {
+                            Some(&(_, _, by_seq))
+                                if by_seq < index && self.trusted.get(by_seq as usize) == Some(&true) =>
+                            {
+                                Trust::Delegated { by_seq }
+                            }
+                            Some(&(_, _, by_seq)) if matches!(reason, Unvouched::NotInTrustStore) => {
+                                Trust::NotVouched { reason: Unvouched::PinnedByUntrustedSigner { by_seq } }
+                            }
+                            _ => Trust::NotVouched { reason },
+                        }
+                    }
+                };
+            }
+            if signature_ok {
+                if ev.role != Role::SuccessiveCarrier && !self.bound.iter().any(|(r, _, _)| *r == ev.role) {
+                    self.bound.push((ev.role, *key_id, index));
                 }
-            } else if let Some(t) = trust.and_then(|t| t.vouches(pk, ev.role)) {
-                trust_result = Trust::TrustStore { party: t.name.clone() };
+                if !self.signed_as.iter().any(|(k, r, _)| k == key_id && *r == ev.role) {
+                    self.signed_as.push((*key_id, ev.role, index));
+                }
             }
         }
 
@@ -917,9 +1070,11 @@ impl Chain {
             }
         }
         if let Some((note, digest)) = amended {
+            self.pin_origins = pin_origins(&note, &self.pin_origins, index);
             self.note = Some(note);
             self.note_digest = digest;
         }
+        self.trusted.push(trust_result.is_trusted());
         self.prev = Some(event_digest);
         self.expected_seq = index + 1;
 
@@ -932,18 +1087,37 @@ impl Chain {
             chain_ok,
             digest_ok,
             lifecycle_ok,
+            pinned: pinned_here,
             trust: trust_result,
         };
         (report, failures)
     }
 }
 
-impl fmt::Display for Trust {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Trust::Pinned => f.write_str("pinned"),
-            Trust::TrustStore { party } => write!(f, "trust store: {party}"),
-            Trust::NotVouched => f.write_str("not vouched for"),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Failures are said in words: a missing value is named as such, never as a Rust `Option`.
+    #[test]
+    fn failures_read_without_rust_forms() {
+        let prev = |expected: Option<&str>, found: Option<&str>| {
+            let kind = FailureKind::BrokenPrev { expected: expected.map(Into::into), found: found.map(Into::into) };
+            kind.to_string()
+        };
+        assert_eq!(
+            prev(Some("sha256:aa"), Some("sha256:bb")),
+            "prev sha256:bb is not the digest of the previous event (sha256:aa)"
+        );
+        assert_eq!(prev(None, Some("sha256:bb")), "prev is sha256:bb, but the first event's prev must be null");
+        assert_eq!(
+            prev(Some("sha256:aa"), None),
+            "prev is null, but it must be the digest of the previous event (sha256:aa)"
+        );
+        let format = |found: Option<&str>| FailureKind::UnknownFormat { found: found.map(Into::into) }.to_string();
+        assert_eq!(format(Some("ecmr-document/2")), "unknown format \"ecmr-document/2\"; expected \"ecmr-document/1\"");
+        assert_eq!(format(None), "no `format` string; expected \"ecmr-document/1\"");
+        let note = FailureKind::InvalidNote { pointer: String::new(), message: "missing field `goods`".into() };
+        assert_eq!(note.to_string(), "invalid note at the top level: missing field `goods`");
     }
 }

@@ -1,5 +1,7 @@
 //! The eFTI projection: mapped values, XSD element order, subset filtering, the generated table against the XSDs,
-//! and validation of every example's XML with xmllint (when installed).
+//! and validation of every example's XML with xmllint. The checks against the XSDs need the XSDs (and xmllint or
+//! python3): without them they are skipped with a line saying so, except under CI (`CI` set and not empty), where
+//! they fail instead of passing unnoticed.
 
 mod support;
 
@@ -368,21 +370,52 @@ fn subset_ids_are_parsed_strictly() {
     assert!(!efti::is_known_subset("full"));
 }
 
+// ---- what the XSD checks need ----
+
+/// Whether the tests run under CI: `CI` is set and not empty.
+fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// What is missing for a check against the XSDs, or nothing. Under CI a check that cannot run fails (naming what
+/// to install); elsewhere it is skipped with a line saying why.
+fn can_run(test: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return true;
+    }
+    let why = missing.join("; ");
+    assert!(!under_ci(), "{test}: CI is set, so this check may not be skipped, but {why}");
+    eprintln!("{test}: skipped: {why}");
+    false
+}
+
+fn missing_xsds() -> Option<String> {
+    (!Path::new(XSD_DIR).join("consignment-common.xsd").exists())
+        .then(|| format!("the eFTI reference XSDs are not at {XSD_DIR} (shared/efti-ri/xsd beside the checkout)"))
+}
+
+fn missing_xmllint() -> Option<String> {
+    (!xmllint_available()).then(|| "xmllint is not installed (Debian: apt-get install libxml2-utils)".to_owned())
+}
+
+fn missing_python() -> Option<String> {
+    let runs = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    (!runs).then(|| "python3 is not installed (Debian: apt-get install python3)".to_owned())
+}
+
 // ---- the generated table ----
 
 #[test]
 fn generated_table_matches_the_xsds() {
-    if !Path::new(XSD_DIR).join("consignment-common.xsd").exists() {
-        eprintln!("skipped: no eFTI XSDs at {XSD_DIR}");
+    let missing: Vec<String> = [missing_xsds(), missing_python()].into_iter().flatten().collect();
+    if !can_run("generated_table_matches_the_xsds", &missing) {
         return;
     }
-    let out = match Command::new("python3").arg(format!("{REPO}/tools/efti-subset-table.py")).arg(XSD_DIR).output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("skipped: python3 not runnable ({e})");
-            return;
-        }
-    };
+    let out = Command::new("python3")
+        .arg(format!("{REPO}/tools/efti-subset-table.py"))
+        .arg(XSD_DIR)
+        .output()
+        .expect("python3 runs");
     assert!(out.status.success(), "generator failed: {}", String::from_utf8_lossy(&out.stderr));
     let checked_in = std::fs::read_to_string(format!("{REPO}/crates/ecmr/src/efti/table.rs")).expect("table.rs");
     assert!(
@@ -449,8 +482,8 @@ fn write_all(dir: &Path, stem: &str, c: &Consignment, out: &mut (Vec<PathBuf>, V
 
 #[test]
 fn every_example_validates_against_the_ri_xsds() {
-    if !xmllint_available() || !Path::new(XSD_DIR).exists() {
-        eprintln!("skipped: xmllint or the XSDs ({XSD_DIR}) not available; install libxml2-utils");
+    let missing: Vec<String> = [missing_xmllint(), missing_xsds()].into_iter().flatten().collect();
+    if !can_run("every_example_validates_against_the_ri_xsds", &missing) {
         return;
     }
     let dir = temp_dir("examples");
@@ -474,8 +507,8 @@ fn every_example_validates_against_the_ri_xsds() {
 
 #[test]
 fn arbitrary_notes_validate_against_the_ri_xsds() {
-    if !xmllint_available() || !Path::new(XSD_DIR).exists() {
-        eprintln!("skipped: xmllint or the XSDs ({XSD_DIR}) not available; install libxml2-utils");
+    let missing: Vec<String> = [missing_xmllint(), missing_xsds()].into_iter().flatten().collect();
+    if !can_run("arbitrary_notes_validate_against_the_ri_xsds", &missing) {
         return;
     }
     let dir = temp_dir("arbitrary");

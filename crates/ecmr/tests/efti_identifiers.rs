@@ -438,7 +438,7 @@ fn matches_agrees_with_the_index_for_every_case_and_variant() {
             assert_eq!(keys, sorted, "rows are sorted and unique");
             for types in type_lists {
                 for mode in [None, Some("1"), Some("3"), Some("4")] {
-                    for country in [None, Some("FI"), Some("DE"), Some("NL")] {
+                    for country in [None, Some("FI"), Some("DE"), Some("NL"), Some("AD"), Some("BA"), Some("CA")] {
                         for dg in [None, Some(true), Some(false)] {
                             let q = IdentifierQuery {
                                 identifier: base.identifier.clone(),
@@ -475,6 +475,10 @@ fn index_rows_of_the_four_leg_example() {
     assert!(trailer.iter().all(|k| k.identifier_type == IdentifierType::Equipment));
     let carried = keys.iter().filter(|k| k.identifier_type == IdentifierType::Carried).count();
     assert_eq!(carried, 4, "two carried containers × two distinct legs");
+    assert!(
+        keys.iter().filter(|k| k.identifier_type == IdentifierType::Carried).all(|k| k.registration_country.is_empty()),
+        "carried equipment has no registration country"
+    );
     // 4 means + 3 equipment × 2 + 2 carried × 2.
     assert_eq!(keys.len(), 4 + 6 + 4);
 }
@@ -496,4 +500,53 @@ fn equipment_of_a_consignment_without_legs_has_no_movement_values() {
     assert!(!search::matches(&c, &q));
     assert!(!search::matches(&c, &IdentifierQuery::new("")), "an empty identifier matches nothing");
     assert!(!search::matches(&c, &IdentifierQuery::new("--")), "nor one that normalises to nothing");
+}
+
+/// An inspector types a plate as painted: spaces, hyphens and dots are accepted and ignored, counted neither in
+/// the length nor in the comparison; any other character is still refused.
+#[test]
+fn identifiers_are_accepted_as_typed() {
+    for typed in ["4821 LMN", "12-BXL-4", "ab.123.cd", " ABC-123 ", "A-B-C-D-E-F-G-H-I-1-2-3-4-5-6-7-8"] {
+        let q = IdentifierQuery::from_request(Some(typed), &[] as &[&str], None, None, None)
+            .unwrap_or_else(|e| panic!("{typed:?} refused: {}", e.code()));
+        assert_eq!(q.validate(), Ok(()), "{typed:?}");
+        assert_eq!(IdentifierQuery::new(typed).validate(), Ok(()), "{typed:?}");
+    }
+    for (typed, code) in [
+        ("4821_LMN", "IDENTIFIER_INCORRECT_FORMAT"),
+        ("12/BXL/4", "IDENTIFIER_INCORRECT_FORMAT"),
+        ("ab:123", "IDENTIFIER_INCORRECT_FORMAT"),
+        ("AB\u{a0}123", "IDENTIFIER_INCORRECT_FORMAT"),
+        ("AB\u{2010}123", "IDENTIFIER_INCORRECT_FORMAT"),
+        ("-", "IDENTIFIER_MISSING"),
+        ("ABCDEFGHIJ1234567-8", "IDENTIFIER_TOO_LONG"),
+    ] {
+        let err = IdentifierQuery::new(typed).validate().expect_err(typed);
+        assert_eq!(err.code(), code, "{typed:?}");
+    }
+    let xml = format!(
+        "<consignment xmlns=\"{}\"><usedTransportEquipment><id>4821LMN</id><registrationCountry><code>BE</code>\
+         </registrationCountry></usedTransportEquipment></consignment>",
+        efti::IDENTIFIER_NAMESPACE
+    );
+    let c = parse_ok("plate", &xml);
+    let q = IdentifierQuery::from_request(Some("4821 lmn"), &["equipment"], None, Some("BE"), None).expect("valid");
+    assert!(search::matches(&c, &q));
+    assert!(search::index_keys(&c).iter().any(|k| k.selects(&q)));
+}
+
+/// Characters XML 1.0 does not allow are refused, literal or as references, naming the character and its place:
+/// they never reach an index row or a search answer.
+#[test]
+fn identifiers_with_characters_xml_forbids_are_refused() {
+    for (bad, name) in support::NOT_XML {
+        let xml = format!(
+            "<consignment xmlns=\"{}\">\n<usedTransportEquipment><id>AB{bad}1</id><registrationCountry><code>SE</code>\
+             </registrationCountry></usedTransportEquipment></consignment>",
+            efti::IDENTIFIER_NAMESPACE
+        );
+        let err = identifiers::parse(&xml).expect_err(name);
+        assert!(err.message.contains(name), "{bad:?}: {err}");
+        assert_eq!((err.line, err.column), (2, 31), "{bad:?}: {err}");
+    }
 }

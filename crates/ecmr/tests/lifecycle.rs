@@ -2,11 +2,12 @@
 //! when building and when verifying.
 
 use ecmr::document::{Cancel, Deliver, Document, EventData, HandOver, Reservation, ReservationSubject, Role, TakeOver};
-use ecmr::keys::{FileKey, Signer, TrustStore, TrustedKey};
+use ecmr::keys::{FileKey, Signer};
 use ecmr::lifecycle::{LifecycleError, State};
 use ecmr::model::Location;
 use ecmr::sign::BuildError;
-use ecmr::verify::{FailureKind, Trust, Verified, verify};
+use ecmr::trust::{Anchor, Trust, TrustStore, TrustedKey, Unvouched};
+use ecmr::verify::{FailureKind, Verified, verify};
 use serde_json::{Value, json};
 
 const NOTE: &str = include_str!("../../../examples/domestic-pallets.json");
@@ -241,7 +242,8 @@ fn pinned_keys_are_enforced() {
     n["sender"]["public_keys"] = json!([k.sender.public_key().to_b64url()]);
     n["carrier"]["public_keys"] = json!([k.carrier.public_key().to_b64url()]);
     let doc = issued(n.clone(), &k);
-    assert_eq!(doc.report().events[0].trust, Trust::Pinned);
+    assert!(doc.report().events[0].pinned);
+    assert_eq!(doc.report().events[0].trust, Trust::NotVouched { reason: Unvouched::NoTrustStore });
     let kind = refused_with(doc.take_over(take_over_data(vec![]), at(10), &k.stranger));
     assert!(matches!(kind, FailureKind::KeyNotPinned { role: Role::Carrier, .. }), "{kind:?}");
     let err = ecmr::sign::issue_value(uuid::Uuid::from_u128(1), n, at(0), &k.stranger).unwrap_err();
@@ -267,8 +269,13 @@ fn trust_store_vouches_by_role() {
         roles: vec![Role::Consignee],
     });
     let v = verify(doc.bytes(), Some(&store)).expect("verifies");
-    assert_eq!(v.report().events[0].trust, Trust::TrustStore { party: "Brabant Zuivel".into() });
-    assert_eq!(v.report().events[1].trust, Trust::NotVouched, "vouched only as consignee");
+    let by_store = |party: &str| Trust::Anchored { anchor: Anchor::TrustStore { party: party.into() } };
+    assert_eq!(v.report().events[0].trust, by_store("Brabant Zuivel"));
+    assert_eq!(
+        v.report().events[1].trust,
+        Trust::NotVouched { reason: Unvouched::NotInTrustStore },
+        "vouched only as consignee"
+    );
     assert!(!v.report().all_trusted());
     let store2 = TrustStore::from_json(&store.to_json()).expect("round trip");
     assert_eq!(store2, store);
@@ -298,7 +305,10 @@ fn a_party_signed_event_is_appended_after_checking() {
     store.insert(TrustedKey { public_key: k.consignee.public_key(), name: "DC Noord".into(), roles: vec![] });
     let longer = doc.append_event(parsed.clone(), Some(&store)).expect("appends");
     assert_eq!(longer.state(), State::Delivered);
-    assert_eq!(longer.report().events[2].trust, Trust::TrustStore { party: "DC Noord".into() });
+    assert_eq!(
+        longer.report().events[2].trust,
+        Trust::Anchored { anchor: Anchor::TrustStore { party: "DC Noord".into() } }
+    );
     assert_eq!(reverify(&longer).get(), longer.get());
     // The same event again (seq taken) is refused with a named failure and a report.
     let err = longer.append_event(parsed, None).expect_err("seq taken");

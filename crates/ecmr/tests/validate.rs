@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use ecmr::validate::{Severity, validate};
+use ecmr::validate::{Severity, validate, validate_json, validate_value};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -101,9 +101,12 @@ fn every_case_gives_exactly_the_expected_findings() {
         for e in &case.edits {
             apply(&mut doc, e, &case.name);
         }
-        let note = ecmr::json::from_str(&doc.to_string())
-            .unwrap_or_else(|e| panic!("{}: edited note does not parse: {e}", case.name));
-        let report = validate(&note);
+        // A note that reads is checked as such; one that does not is checked as a JSON value, which for a note
+        // that reads gives the same report.
+        let report = validate_value(&doc);
+        if let Ok(note) = ecmr::json::from_str(&doc.to_string()) {
+            assert_eq!(validate(&note), report, "{}: the value and the note give different reports", case.name);
+        }
         let got: Vec<Expected> = report
             .findings
             .iter()
@@ -202,6 +205,105 @@ fn many_problems_are_reported_at_once() {
     assert!(report.findings[1].message.contains("\"nl\""), "message names the value: {}", report.findings[1].message);
 }
 
+/// A note that does not read gets every finding at once: the faults of its shape, then the content findings.
+#[test]
+fn a_note_that_does_not_read_gets_every_finding_at_once() {
+    let mut doc = example();
+    for (p, v) in [
+        ("/consignee", Value::Null),
+        ("/goods/0/gross_weight_kg", Value::from("-480.000")),
+        ("/sender/address/country", Value::from("XX")),
+        ("/carrier/name", Value::from(7)),
+        ("/transport/vehicles/0/colour", Value::from("red")),
+    ] {
+        apply(&mut doc, &Edit { pointer: p.to_owned(), value: v }, "shape");
+    }
+    assert!(ecmr::json::from_str(&doc.to_string()).is_err(), "the note does not read");
+    let report = validate_value(&doc);
+    let got: Vec<(&str, &str)> = report.findings.iter().map(|f| (f.code.as_str(), f.path.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("structure.invalid", "/carrier/name"),
+            ("structure.unknown_member", "/transport/vehicles/0/colour"),
+            ("structure.missing", "/consignee"),
+            ("country.unknown", "/sender/address/country"),
+            ("number.not_positive", "/goods/0/gross_weight_kg"),
+        ]
+    );
+    assert!(report.findings.iter().all(|f| f.severity == Severity::Error && !f.message.is_empty()));
+    assert_eq!(report.findings[2].message, "the required member `consignee` is missing");
+    // The same text gives the same report; text that is not JSON gives the parse error instead.
+    assert_eq!(validate_json(&doc.to_string()).unwrap(), report);
+    assert!(validate_json("{\"number\": ").unwrap_err().message.contains("EOF"));
+}
+
+/// Whatever is not a note at all, or is only partly one, gets findings rather than a panic, and never "valid".
+#[test]
+fn values_of_any_shape_are_reported() {
+    for v in [
+        serde_json::json!(null),
+        serde_json::json!([]),
+        serde_json::json!(5),
+        serde_json::json!({}),
+        serde_json::json!({"goods": [1, {"colour": 2, "gross_weight_kg": "5"}], "number": {"a": 1}}),
+    ] {
+        let report = validate_value(&v);
+        assert!(!report.is_valid(), "{v}");
+        assert!(report.findings.iter().all(|f| f.code.starts_with("structure.")), "{v}: {:?}", report.findings);
+    }
+    let required = validate_value(&serde_json::json!({}));
+    let missing: Vec<&str> = required.findings.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        missing,
+        [
+            "/number",
+            "/established",
+            "/sender",
+            "/consignee",
+            "/carrier",
+            "/taking_over",
+            "/delivery",
+            "/goods",
+            "/paramount_statement"
+        ]
+    );
+}
+
+/// A member written twice cannot live in a JSON value; the text check still reports it.
+#[test]
+fn a_repeated_member_is_reported_from_the_text() {
+    let text = read("../../examples/domestic-pallets.json").replacen("{\n", "{\n  \"number\": \"X-0\",\n", 1);
+    let report = validate_json(&text).unwrap();
+    let got: Vec<(&str, &str)> = report.findings.iter().map(|f| (f.code.as_str(), f.path.as_str())).collect();
+    assert_eq!(got, [("structure.invalid", "/number")]);
+    assert!(report.findings[0].message.contains("duplicate"), "{}", report.findings[0].message);
+}
+
+/// Each note the schema and parser refuse gets a finding at the place the parser names.
+#[test]
+fn schema_invalid_vectors_are_found_where_the_parser_stops() {
+    let dir = format!("{}/tests/vectors/schema-invalid", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let vector: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let at = vector["parser_error_at"].as_str().unwrap();
+        let report = validate_value(&vector["note"]);
+        assert!(
+            report.errors().any(|f| f.path == at || (at.is_empty() && f.code == "structure.missing")),
+            "{}: no error at {at:?}: {:?}",
+            path.display(),
+            report.findings
+        );
+        seen += 1;
+    }
+    assert!(seen >= 6);
+}
+
 fn xsd_codes(file: &str, len: usize) -> BTreeSet<String> {
     let path = format!("{}/../../../shared/efti-ri/xsd/codes/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -290,6 +392,61 @@ mod arbitrary_text {
             }
             let out = ecmr::render::text(&note);
             prop_assert!(out.contains("24 Goods received"));
+        }
+    }
+}
+
+mod any_shape {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every pointer into the example, containers and leaves alike.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| pointers(c, format!("{at}/{k}"), out)),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| pointers(c, format!("{at}/{i}"), out)),
+            _ => {}
+        }
+        out.push(at);
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+            Just(serde_json::json!([{"x": 1}])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Any value anywhere: no panic; a note that does not read is never valid and gets a `structure.*`
+        /// error; one that reads gets exactly what `validate` says; every finding points into the value.
+        #[test]
+        fn any_value_anywhere_is_reported(pick in any::<prop::sample::Index>(), value in any_json()) {
+            let mut doc = example();
+            let mut all = Vec::new();
+            pointers(&doc, String::new(), &mut all);
+            let pointer = pick.get(&all).clone();
+            if pointer.is_empty() {
+                doc = value;
+            } else {
+                apply(&mut doc, &Edit { pointer, value }, "any");
+            }
+            let report = validate_value(&doc);
+            match ecmr::json::from_str(&doc.to_string()) {
+                Ok(note) => prop_assert_eq!(&report, &validate(&note)),
+                Err(_) => prop_assert!(report.errors().any(|f| f.code.starts_with("structure."))),
+            }
+            for f in &report.findings {
+                let parent = f.path.rsplit_once('/').map_or("", |(p, _)| p);
+                prop_assert!(doc.pointer(&f.path).is_some() || doc.pointer(parent).is_some(), "{}", f.path);
+            }
         }
     }
 }

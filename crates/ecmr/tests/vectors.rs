@@ -656,6 +656,24 @@ fn rfc8032_ed25519() {
     }
 }
 
+/// Keys are written as PKCS#8 v1 (RFC 5208/8410: the private key only), as OpenSSL writes them; v2 (RFC 5958,
+/// with the public key), which other tools write, is still read.
+#[test]
+fn pkcs8_v1_is_written_and_v2_read() {
+    // RFC 8410, section 10.3: the private key of this seed, in the form without the public key.
+    let seed: [u8; 32] =
+        unhex("d4ee72dbf913584ad5b6d8f1f769f8ad3afe7c28cbf1d4fbe097a88f44755842").try_into().expect("32 bytes");
+    let key = FileKey::from_seed(&seed);
+    let v1 = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
+    assert_eq!(key.to_pkcs8_pem().expect("pem"), v1);
+    assert_eq!(FileKey::from_pkcs8_pem(v1).expect("v1 reads").public_key(), key.public_key());
+
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let v2 = ed25519_dalek::SigningKey::from_bytes(&seed).to_pkcs8_pem(Default::default()).expect("v2");
+    assert_ne!(v2.as_str(), v1, "ed25519-dalek writes the other form");
+    assert_eq!(FileKey::from_pkcs8_pem(&v2).expect("v2 reads").public_key(), key.public_key());
+}
+
 #[test]
 fn rfc8785_conformance() {
     let dir = Path::new(VECTORS).join("rfc8785");

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use ecmr::keys::{FileKey, Signer, TrustStore, TrustedKey};
+use ecmr::keys::{FileKey, Signer};
+use ecmr::trust::{TrustStore, TrustedKey};
 use ecmr::verify::{FailureKind, Verifier, check, verify};
 use serde_json::Value;
 

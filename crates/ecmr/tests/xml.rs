@@ -1,5 +1,7 @@
 //! UN/CEFACT eCMR XML: example round trips, the example XML files, and refusal of hostile input.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use ecmr::{json, xml};
@@ -177,7 +179,7 @@ fn awkward_strings_survive_the_round_trip() {
         "line\nbreaks\r\nand\rreturns\ttabs",
         "<tag attr=\"x\">&amp;</tag> ' ]]> &#38;",
         "ünïcødé — 日本語 🚚",
-        "\u{1}\u{0}\u{7F}\u{FFFE}",
+        "\u{7F}\u{FFFD}\u{D7FF}\u{E000}\u{10FFFF}",
     ];
     for s in nasty {
         note.number = s.to_owned();
@@ -268,4 +270,46 @@ fn errors_name_the_element_and_position_of_bad_values() {
     assert_eq!(err.line, line);
     assert_eq!(err.column, "        <ram:LatitudeMeasure>".len() + 1);
     assert!(err.to_string().ends_with(&format!("at line {line} column {}", err.column)));
+}
+
+#[test]
+fn characters_xml_forbids_are_refused_by_the_reader_with_their_place() {
+    let good = example_xml();
+    let at = good.find(">Tilburg</ram:Name>").expect("place name") + 1;
+    let (line, _) = (good[..at].matches('\n').count() + 1, 0);
+    for (bad, name) in support::NOT_XML {
+        let text = good.replacen(">Tilburg</ram:Name>", &format!(">Til{bad}burg</ram:Name>"), 1);
+        let err = xml::from_str(&text).expect_err(name);
+        assert!(err.message.contains(name), "{bad:?}: {err}");
+        assert_eq!(err.line, line, "{bad:?}: {err}");
+        // In an attribute value as well.
+        let text = good.replacen("currencyID=\"EUR\"", &format!("currencyID=\"EU{bad}R\""), 1);
+        let err = xml::from_str(&text).expect_err(name);
+        assert!(err.message.contains(name), "{bad:?} in an attribute: {err}");
+    }
+}
+
+#[test]
+fn a_note_that_xml_cannot_carry_is_refused_by_the_writer_and_by_validation() {
+    let mut note = xml::from_str(&example_xml()).unwrap();
+    for (bad, name) in support::NOT_XML.iter().filter(|(b, _)| !b.starts_with('&')) {
+        note.goods[0].nature_of_goods = format!("pal{bad}lets");
+        let err = xml::try_to_string(&note).expect_err(name);
+        assert_eq!(err.path, "/goods/0/nature_of_goods");
+        assert!(err.to_string().contains(name), "{err}");
+        let report = ecmr::validate::validate(&note);
+        let f = report.errors().find(|f| f.code == "text.xml_char").expect("finding");
+        assert_eq!(f.path, "/goods/0/nature_of_goods");
+        assert!(f.message.contains(name), "{}", f.message);
+        // The JSON form is checked the same way, also when it does not read as a note otherwise.
+        let mut value = serde_json::to_value(&note).unwrap();
+        value["sender"]["name"] = format!("x{bad}").into();
+        value.as_object_mut().unwrap().remove("consignee");
+        let report = ecmr::validate::validate_value(&value);
+        let paths: Vec<_> = report.errors().filter(|f| f.code == "text.xml_char").map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["/sender/name", "/goods/0/nature_of_goods"], "{bad:?}");
+    }
+    note.goods[0].nature_of_goods = "pallets\t\n\r\u{7F}".into();
+    assert!(xml::try_to_string(&note).is_ok());
+    assert!(!ecmr::validate::validate(&note).findings.iter().any(|f| f.code == "text.xml_char"));
 }

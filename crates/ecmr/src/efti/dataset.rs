@@ -131,6 +131,9 @@ impl<'a> Reader<'a> {
     fn read(mut self) -> Result<Consignment, DatasetError> {
         let src = self.src;
         let mut reader = reader(src).map_err(|message| self.err(0, message))?;
+        if let Some((pos, c)) = crate::xml::first_non_xml_char(src) {
+            return Err(self.err(pos, format!("character {} is not allowed in XML 1.0", crate::xml::char_name(c))));
+        }
         let mut first = true;
         loop {
             let (pos, event) = next_event(&mut reader).map_err(|(at, message)| self.err(at, message))?;
@@ -150,7 +153,7 @@ impl<'a> Reader<'a> {
                 XmlEvent::GeneralRef(r) => {
                     let name: &str = &r;
                     let Some(c) = tree::resolve_ref(name) else {
-                        return Err(self.err(pos, format!("unknown or invalid entity reference `&{name};`")));
+                        return Err(self.err(pos, tree::ref_error(name)));
                     };
                     let mut buf = [0u8; 4];
                     self.text(c.encode_utf8(&mut buf), pos)?;

@@ -32,7 +32,15 @@
 use super::{Consignment, Element, ProjectionError, Subsets, table};
 use crate::document::Document;
 use crate::verify::Verified;
-use crate::xml::tree::{self, Element as XmlElement, line_col};
+use crate::xml::tree::{self, Element as XmlElement, Namespace, Vocabulary, line_col};
+
+/// The identifier dataset's one namespace.
+const IDENTIFIER: Namespace = Namespace { uri: super::IDENTIFIER_NAMESPACE, prefix: "efti" };
+
+/// What the tree reader accepts for an identifier dataset: only the identifier namespace, the root
+/// `consignment`, and an `xsi:schemaLocation` hint on it (the eFTI reference examples carry one).
+const VOCABULARY: Vocabulary =
+    Vocabulary { namespaces: &[IDENTIFIER], root: (IDENTIFIER, "consignment"), schema_location: true };
 
 /// Most characters of a `types:Identifier17`.
 pub const IDENTIFIER_MAX_CHARS: usize = 17;
@@ -175,7 +183,7 @@ type R<T> = Result<T, IdentifierError>;
 /// [`IdentifierError`] with the line, column and element path of the first problem (see the module docs for
 /// what is checked).
 pub fn parse(xml: &str) -> Result<IdentifierConsignment, IdentifierError> {
-    let root = tree::parse_in(xml, &tree::EFTI_IDENTIFIER).map_err(|e| IdentifierError {
+    let root = tree::parse(xml, &VOCABULARY).map_err(|e| IdentifierError {
         line: e.line,
         column: e.column,
         path: String::new(),
@@ -283,7 +291,8 @@ impl IdentifierConsignment {
 impl DateTime {
     /// The moment as RFC 3339 text (what the RI's JSON DTOs carry as `date-time`), when the value is a real
     /// date or time in its format: `102` becomes midnight UTC, `203` is read as UTC, `205` keeps its offset
-    /// (a `205` value without one, as in the reference examples, is read as UTC).
+    /// (a `205` value without one, as in the reference examples, is read as UTC). A `203` or `205` value with
+    /// seconds (`CCYYMMDDHHMMSS`, for `205` with or without the offset) keeps them.
     ///
     /// ```
     /// use ecmr::efti::identifiers::{DateTime, DateTimeFormat};
@@ -291,22 +300,34 @@ impl DateTime {
     /// assert_eq!(t.to_rfc3339().as_deref(), Some("2026-11-28T12:30:00+01:00"));
     /// let d = DateTime { value: "20261128".into(), format: DateTimeFormat::Date };
     /// assert_eq!(d.to_rfc3339().as_deref(), Some("2026-11-28T00:00:00Z"));
+    /// // Seconds, which none of the three formats has a place for, are kept when a value carries them.
+    /// let s = DateTime { value: "20260102034327+0000".into(), format: DateTimeFormat::DateTimeOffset };
+    /// assert_eq!(s.to_rfc3339().as_deref(), Some("2026-01-02T03:43:27Z"));
+    /// let s = DateTime { value: "20260102034327".into(), format: DateTimeFormat::DateTime };
+    /// assert_eq!(s.to_rfc3339().as_deref(), Some("2026-01-02T03:43:27Z"));
     /// let bad = DateTime { value: "20261399".into(), format: DateTimeFormat::Date };
     /// assert_eq!(bad.to_rfc3339(), None);
     /// ```
     pub fn to_rfc3339(&self) -> Option<String> {
         use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
         let utc = |t: NaiveDateTime| t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true);
-        let minutes = |v: &str| NaiveDateTime::parse_from_str(v, "%Y%m%d%H%M").ok().map(utc);
+        // A value with seconds (`CCYYMMDDHHMMSS`, with or without the offset) is read with them.
+        let local = |v: &str| {
+            let layout = if v.len() == 14 { "%Y%m%d%H%M%S" } else { "%Y%m%d%H%M" };
+            NaiveDateTime::parse_from_str(v, layout).ok().map(utc)
+        };
         match self.format {
             DateTimeFormat::Date => {
                 NaiveDate::parse_from_str(&self.value, "%Y%m%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(utc)
             }
-            DateTimeFormat::DateTime => minutes(&self.value),
-            DateTimeFormat::DateTimeOffset if self.value.len() == 12 => minutes(&self.value),
-            DateTimeFormat::DateTimeOffset => chrono::DateTime::parse_from_str(&self.value, "%Y%m%d%H%M%z")
-                .ok()
-                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            DateTimeFormat::DateTime => local(&self.value),
+            DateTimeFormat::DateTimeOffset if matches!(self.value.len(), 12 | 14) => local(&self.value),
+            DateTimeFormat::DateTimeOffset => {
+                let layout = if self.value.len() == 19 { "%Y%m%d%H%M%S%z" } else { "%Y%m%d%H%M%z" };
+                chrono::DateTime::parse_from_str(&self.value, layout)
+                    .ok()
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+            }
         }
     }
 

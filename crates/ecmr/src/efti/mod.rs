@@ -24,6 +24,7 @@ mod dataset;
 mod filter;
 pub mod identifiers;
 mod map;
+mod received;
 pub mod search;
 #[rustfmt::skip]
 pub mod table;
@@ -41,6 +42,7 @@ use crate::verify::Verified;
 pub use dataset::DatasetError;
 pub use filter::filter_xml;
 pub use map::{ROAD, ROAD_CONSIGNMENT_NOTE, project_parts};
+pub use received::{Boxes, EDELIVERY_NAMESPACE, Finding, Received, is_dataset_xml};
 
 /// Namespace of the common dataset.
 pub const COMMON_NAMESPACE: &str = "http://efti.eu/v1/consignment/common";

@@ -10,11 +10,13 @@
 //!   `usedTransportEquipment` (`equipment`, eFTI374) and `carriedTransportEquipment` (`carried`, eFTI448), or
 //!   only of the types the query lists; no types means all three.
 //! - Comparison is on normalised identifiers ([`normalise`]): letters and digits only, upper-cased. A query's
-//!   identifier must be letters and digits already (`^[A-Za-z0-9]*$`, as in the reference implementation), so
-//!   this is a case-insensitive comparison that ignores the separators a stored identifier may carry: `abc123`
-//!   finds `ABC-123` (registration plates are written with and without dashes and spaces).
-//! - `registrationCountryCode` must equal the registration country of the matched means or equipment; for a
-//!   carried equipment, which has no country of its own in the XSD, that of the equipment carrying it.
+//!   identifier is ASCII letters and digits, typed with or without the [`IDENTIFIER_SEPARATORS`] (space,
+//!   hyphen, dot) as a plate is painted: `4821 LMN`, `12-BXL-4`, `ab.123.cd`. The separators count neither in
+//!   its length nor in the comparison, so this is a case-insensitive comparison that ignores the separators on
+//!   both sides: `abc123` and `abc 123` find `ABC-123`.
+//! - `registrationCountryCode` must equal the registration country of the matched means or equipment. It does
+//!   not filter carried equipment, which has no registration country of its own in the XSD: a carried
+//!   identifier is found whatever country the query gives, as in the reference implementation's search.
 //! - `modeCode` and `dangerousGoodsIndicator` must hold for one and the same main-carriage movement: for a
 //!   means, the movement it is used in; for equipment (which the XSD does not tie to a movement), any movement
 //!   of the consignment. A consignment without movements matches no query that gives either filter.
@@ -23,12 +25,14 @@
 //!
 //! The reference registry (`IdentifiersRepository.searchByCriteria`) joins each filter separately to the
 //! consignment: an identifier matching anywhere, *some* movement with the mode code, *some* movement with the
-//! dangerous-goods flag and *some* means or equipment with the registration country. Here the filters apply to
-//! the matched means or equipment and to one movement, which is what the query's documentation in `gate.xsd`
-//! describes ("registrationCountryCode - eFTI578/eFTI620 registration country of the identifier") and lets a
-//! gateway answer from one row per identifier. The reference compares `UPPER(id)` exactly, so its own example
+//! dangerous-goods flag and *some* means or equipment with the registration country, the last one not for a
+//! carried identifier. Here the filters apply to the matched means or equipment and to one movement, which is
+//! what the query's documentation in `gate.xsd` describes ("registrationCountryCode - eFTI578/eFTI620
+//! registration country of the identifier") and lets a gateway answer from one row per identifier; a carried
+//! identifier, which has no registration country (eFTI448 has none), is not filtered by country, as there. The reference compares `UPPER(id)` exactly, so its own example
 //! identifiers with dashes (`ABC-123`) cannot be found by a query its validation accepts; [`normalise`] drops
-//! the separators on both sides instead.
+//! the separators on both sides instead. The reference validation allows only `^[A-Za-z0-9]*$`; spaces,
+//! hyphens and dots are accepted here as well, which refuses nothing a reference client sends.
 //!
 //! ```
 //! use ecmr::efti::search::{IdentifierQuery, IdentifierType, QueryError, matches};
@@ -40,7 +44,8 @@
 //! assert!(matches(&c, &q));
 //! q.identifier_types = vec![IdentifierType::Means];
 //! assert!(!matches(&c, &q));
-//! assert_eq!(IdentifierQuery::new("ABC-123").validate().unwrap_err().code(), "IDENTIFIER_INCORRECT_FORMAT");
+//! assert_eq!(IdentifierQuery::new("abcu 123456-7").validate(), Ok(()));
+//! assert_eq!(IdentifierQuery::new("ABC_123").validate().unwrap_err().code(), "IDENTIFIER_INCORRECT_FORMAT");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -100,10 +105,10 @@ pub enum QueryError {
     /// No identifier, or only whitespace.
     #[error("Identifier missing.")]
     IdentifierMissing,
-    /// More than [`IDENTIFIER_MAX_CHARS`] characters.
+    /// More than [`IDENTIFIER_MAX_CHARS`] characters, not counting the [`IDENTIFIER_SEPARATORS`].
     #[error("Identifier too long")]
     IdentifierTooLong,
-    /// A character other than an ASCII letter or digit.
+    /// A character other than an ASCII letter or digit and the [`IDENTIFIER_SEPARATORS`].
     #[error("Identifier incorrect format")]
     IdentifierIncorrectFormat,
     /// An identifier type other than `means`, `equipment` and `carried`.
@@ -172,9 +177,11 @@ impl IdentifierQuery {
         Ok(q)
     }
 
-    /// Checks the query as the reference implementation does: identifier present and not blank, at most
-    /// [`IDENTIFIER_MAX_CHARS`] characters, matching `^[A-Za-z0-9]*$`; mode code matching `^\d$`; registration
-    /// country in the country code list ([`table::COUNTRY_CODES`], case-sensitive).
+    /// Checks the query as the reference implementation does, with its error codes: identifier present and
+    /// not blank, at most [`IDENTIFIER_MAX_CHARS`] characters, matching `^[A-Za-z0-9]*$` once the
+    /// [`IDENTIFIER_SEPARATORS`] (space, hyphen, dot) are removed (the reference allows none of them; an
+    /// identifier of separators only is missing); mode code matching `^\d$`; registration country in the
+    /// country code list ([`table::COUNTRY_CODES`], case-sensitive).
     ///
     /// # Errors
     /// [`QueryError`] for the first parameter refused.
@@ -209,14 +216,19 @@ impl IdentifierQuery {
     }
 }
 
+/// The separators an identifier may be typed with, as painted on a plate or a container: space, hyphen, dot.
+/// They are ignored when checking a query's identifier, and [`normalise`] drops them before comparing.
+pub const IDENTIFIER_SEPARATORS: [char; 3] = [' ', '-', '.'];
+
 fn check_identifier(identifier: &str) -> Result<(), QueryError> {
-    if identifier.trim().is_empty() {
+    let significant: Vec<char> = identifier.chars().filter(|c| !IDENTIFIER_SEPARATORS.contains(c)).collect();
+    if identifier.trim().is_empty() || significant.is_empty() {
         return Err(QueryError::IdentifierMissing);
     }
-    if identifier.chars().count() > IDENTIFIER_MAX_CHARS {
+    if significant.len() > IDENTIFIER_MAX_CHARS {
         return Err(QueryError::IdentifierTooLong);
     }
-    if !identifier.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !significant.iter().all(char::is_ascii_alphanumeric) {
         return Err(QueryError::IdentifierIncorrectFormat);
     }
     Ok(())
@@ -253,8 +265,9 @@ pub fn matches(c: &IdentifierConsignment, q: &IdentifierQuery) -> bool {
     if filters_movement && !movements.iter().any(|m| q.movement_fits(m)) {
         return false;
     }
-    c.used_transport_equipment.iter().filter(|e| q.country_fits(&e.registration_country)).any(|e| {
-        (q.searches(IdentifierType::Equipment) && hit(&e.id))
+    // Carried equipment has no registration country of its own: the country filter does not apply to it.
+    c.used_transport_equipment.iter().any(|e| {
+        (q.searches(IdentifierType::Equipment) && hit(&e.id) && q.country_fits(&e.registration_country))
             || (q.searches(IdentifierType::Carried) && e.carried_transport_equipment.iter().any(|ce| hit(&ce.id)))
     })
 }
@@ -266,7 +279,8 @@ pub struct IndexKey {
     pub identifier: String,
     /// Where it was found.
     pub identifier_type: IdentifierType,
-    /// The registration country of the means or equipment (for carried equipment, of the equipment carrying it).
+    /// The registration country of the means or equipment; empty for carried equipment, which has none of its
+    /// own and which the country filter does not apply to (see [`IndexKey::selects`]).
     pub registration_country: String,
     /// The mode code of the movement; `None` for equipment of a consignment without movements.
     pub mode_code: Option<String>,
@@ -275,13 +289,24 @@ pub struct IndexKey {
 }
 
 impl IndexKey {
-    /// Whether a lookup for the query selects this row: the `WHERE` clause of the gateway's index query
-    /// (`identifier = normalise(q.identifier) AND identifier_type IN (…) AND registration_country = …` with
-    /// each filter only when given). A consignment matches iff the query selects one of its rows.
+    /// Whether a lookup for the query selects this row. A consignment matches iff the query selects one of its
+    /// rows. As the `WHERE` clause of a gateway's index query, each condition after the first only when the
+    /// query gives that filter:
+    ///
+    /// ```sql
+    /// identifier = :normalised_identifier
+    ///   AND identifier_type IN (:types)
+    ///   AND (identifier_type = 'carried' OR registration_country = :country)
+    ///   AND mode_code = :mode_code
+    ///   AND dangerous_goods_indicator = :dangerous_goods
+    /// ```
+    ///
+    /// The country condition never excludes a carried row: carried equipment has no registration country, so
+    /// the filter does not apply to it (its rows store an empty country, which no valid country code equals).
     pub fn selects(&self, q: &IdentifierQuery) -> bool {
         self.identifier == normalise(&q.identifier)
             && q.searches(self.identifier_type)
-            && q.country_fits(&self.registration_country)
+            && (self.identifier_type == IdentifierType::Carried || q.country_fits(&self.registration_country))
             && q.mode_code.as_ref().is_none_or(|m| self.mode_code.as_ref() == Some(m))
             && q.dangerous_goods_indicator.is_none_or(|d| self.dangerous_goods_indicator == Some(d))
     }
@@ -289,8 +314,8 @@ impl IndexKey {
 
 /// Every index row of a consignment, sorted and without duplicates: one per means identifier and movement,
 /// and one per equipment or carried identifier and distinct (mode code, dangerous-goods flag) of the
-/// consignment's movements (a single row without them when there are no movements). Identifiers that
-/// normalise to nothing are left out.
+/// consignment's movements (a single row without them when there are no movements). Carried rows have an
+/// empty registration country. Identifiers that normalise to nothing are left out.
 pub fn index_keys(c: &IdentifierConsignment) -> Vec<IndexKey> {
     let mut rows = Vec::new();
     let norm = |id: &Option<Identifier>| id.as_ref().map(|i| normalise(&i.value)).filter(|n| !n.is_empty());
@@ -321,11 +346,15 @@ pub fn index_keys(c: &IdentifierConsignment) -> Vec<IndexKey> {
             e.carried_transport_equipment.iter().filter_map(|ce| norm(&ce.id)).map(|id| (IdentifierType::Carried, id)),
         );
         for (identifier_type, identifier) in ids {
+            let registration_country = match identifier_type {
+                IdentifierType::Carried => String::new(),
+                _ => e.registration_country.clone(),
+            };
             for (mode_code, dangerous_goods_indicator) in &legs {
                 rows.push(IndexKey {
                     identifier: identifier.clone(),
                     identifier_type,
-                    registration_country: e.registration_country.clone(),
+                    registration_country: registration_country.clone(),
                     mode_code: mode_code.clone(),
                     dangerous_goods_indicator: *dangerous_goods_indicator,
                 });

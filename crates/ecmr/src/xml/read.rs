@@ -4,7 +4,8 @@ use std::str::FromStr;
 
 use super::XmlError;
 use super::codes::{self, subject};
-use super::tree::{Element, Ns, error_at};
+use super::tree::{Element, Namespace, error_at};
+use super::{RAM, RSM, UDT};
 use crate::model::*;
 use crate::types::{CountryCode, CurrencyCode, Decimal, Timestamp, UnLocode};
 
@@ -27,11 +28,11 @@ impl<'a> Children<'a> {
         Ok(Children { src, parent, next: 0 })
     }
 
-    fn peek_is(&self, ns: Ns, name: &str) -> bool {
+    fn peek_is(&self, ns: Namespace, name: &str) -> bool {
         self.parent.children.get(self.next).is_some_and(|c| c.ns == ns && c.local() == name)
     }
 
-    fn opt_ns(&mut self, ns: Ns, name: &str) -> Option<&'a Element> {
+    fn opt_ns(&mut self, ns: Namespace, name: &str) -> Option<&'a Element> {
         if self.peek_is(ns, name) {
             let el = self.parent.children.get(self.next);
             self.next += 1;
@@ -42,14 +43,14 @@ impl<'a> Children<'a> {
     }
 
     fn opt(&mut self, name: &str) -> Option<&'a Element> {
-        self.opt_ns(Ns::Ram, name)
+        self.opt_ns(RAM, name)
     }
 
-    fn req_ns(&mut self, ns: Ns, name: &str) -> R<&'a Element> {
+    fn req_ns(&mut self, ns: Namespace, name: &str) -> R<&'a Element> {
         match self.opt_ns(ns, name) {
             Some(el) => Ok(el),
             None => {
-                let want = format!("{}:{name}", ns.prefix());
+                let want = format!("{}:{name}", ns.prefix);
                 Err(match self.parent.children.get(self.next) {
                     Some(found) => error_at(
                         self.src,
@@ -71,7 +72,7 @@ impl<'a> Children<'a> {
     }
 
     fn req(&mut self, name: &str) -> R<&'a Element> {
-        self.req_ns(Ns::Ram, name)
+        self.req_ns(RAM, name)
     }
 
     fn many(&mut self, name: &str) -> Vec<&'a Element> {
@@ -148,7 +149,7 @@ fn code<T>(src: &str, el: &Element, attrs: &[&str], parse: fn(&str) -> Option<T>
 
 fn date_time(src: &str, el: &Element) -> R<Timestamp> {
     let mut c = Children::of(src, el)?;
-    let dt = c.req_ns(Ns::Udt, "DateTime")?;
+    let dt = c.req_ns(UDT, "DateTime")?;
     c.finish()?;
     value(src, dt, &[], "date-time (RFC 3339 with offset expected)")
 }
@@ -163,7 +164,7 @@ fn one_date_time(src: &str, el: &Element, name: &str) -> R<Timestamp> {
 
 fn indicator(src: &str, el: &Element) -> R<bool> {
     let mut c = Children::of(src, el)?;
-    let i = c.req_ns(Ns::Udt, "Indicator")?;
+    let i = c.req_ns(UDT, "Indicator")?;
     c.finish()?;
     code(src, i, &[], |s| match s {
         "true" => Some(true),
@@ -403,7 +404,7 @@ fn notes(src: &str, els: Vec<&Element>) -> R<Notes> {
 pub(crate) fn tree_to_note(src: &str, root: &Element) -> R<ConsignmentNote> {
     let mut top = Children::of(src, root)?;
 
-    let ctx = top.req_ns(Ns::Rsm, "ExchangedDocumentContext")?;
+    let ctx = top.req_ns(RSM, "ExchangedDocumentContext")?;
     let mut c = Children::of(src, ctx)?;
     let guideline = c.req("GuidelineSpecifiedDocumentContextParameter")?;
     c.finish()?;
@@ -411,7 +412,7 @@ pub(crate) fn tree_to_note(src: &str, root: &Element) -> R<ConsignmentNote> {
     fixed(src, g.req("ID")?, codes::GUIDELINE_ID)?;
     g.finish()?;
 
-    let doc = top.req_ns(Ns::Rsm, "ExchangedDocument")?;
+    let doc = top.req_ns(RSM, "ExchangedDocument")?;
     let mut d = Children::of(src, doc)?;
     let number = d.text("ID")?;
     fixed(src, d.req("TypeCode")?, codes::DOCUMENT_TYPE_CODE)?;
@@ -432,7 +433,7 @@ pub(crate) fn tree_to_note(src: &str, root: &Element) -> R<ConsignmentNote> {
         ));
     };
 
-    let cons = top.req_ns(Ns::Rsm, "SpecifiedSupplyChainConsignment")?;
+    let cons = top.req_ns(RSM, "SpecifiedSupplyChainConsignment")?;
     top.finish()?;
     let mut c = Children::of(src, cons)?;
     let declared_value = c.opt("DeclaredValueForCarriageAmount").map(|e| amount(src, e)).transpose()?;

@@ -5,73 +5,40 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
-use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, NS_QDT, NS_RAM, NS_RSM, NS_UDT, XmlError};
+use super::{MAX_DEPTH, MAX_ELEMENTS, MAX_XML_BYTES, XmlError};
 
-/// The namespaces the reader knows: the four of the eCMR message and that of the eFTI identifier dataset.
+/// A namespace of a vocabulary: its URI and the prefix written for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ns {
-    Rsm,
-    Ram,
-    Udt,
-    Qdt,
-    EftiIdentifier,
+pub(crate) struct Namespace {
+    /// The namespace name (URI).
+    pub(crate) uri: &'static str,
+    /// The prefix elements in it are written and named with.
+    pub(crate) prefix: &'static str,
 }
 
 /// The XML Schema instance namespace (`xsi:schemaLocation`).
 const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
-/// What a document may contain: its namespaces and its root element.
+/// What a document may contain, given by the caller: its namespaces and its root element.
 pub(crate) struct Vocabulary {
-    /// The namespaces elements may be in; any other is refused.
-    pub(crate) namespaces: &'static [Ns],
+    /// The namespaces elements may be in; any other is refused. The writer declares them all on the root.
+    pub(crate) namespaces: &'static [Namespace],
     /// The root element's namespace and local name.
-    pub(crate) root: (Ns, &'static str),
-    /// Whether an `xsi:schemaLocation` hint on the root is accepted (and dropped): the eFTI reference examples
-    /// carry one.
+    pub(crate) root: (Namespace, &'static str),
+    /// Whether an `xsi:schemaLocation` hint on the root is accepted (and dropped).
     pub(crate) schema_location: bool,
 }
 
-/// The UN/CEFACT eCMR message.
-pub(crate) const ECMR: Vocabulary =
-    Vocabulary { namespaces: &Ns::ALL, root: (Ns::Rsm, "eCMR"), schema_location: false };
-
-/// The eFTI identifier dataset (`consignment-identifier.xsd`).
-pub(crate) const EFTI_IDENTIFIER: Vocabulary =
-    Vocabulary { namespaces: &[Ns::EftiIdentifier], root: (Ns::EftiIdentifier, "consignment"), schema_location: true };
-
-impl Ns {
-    /// The four namespaces of the eCMR message.
-    pub(crate) const ALL: [Ns; 4] = [Ns::Rsm, Ns::Ram, Ns::Udt, Ns::Qdt];
-
-    pub(crate) fn uri(self) -> &'static str {
-        match self {
-            Ns::Rsm => NS_RSM,
-            Ns::Ram => NS_RAM,
-            Ns::Udt => NS_UDT,
-            Ns::Qdt => NS_QDT,
-            Ns::EftiIdentifier => crate::efti::IDENTIFIER_NAMESPACE,
-        }
-    }
-
-    pub(crate) fn prefix(self) -> &'static str {
-        match self {
-            Ns::Rsm => "rsm",
-            Ns::Ram => "ram",
-            Ns::Udt => "udt",
-            Ns::Qdt => "qdt",
-            Ns::EftiIdentifier => "efti",
-        }
-    }
-
-    fn from_uri(uri: &str, allowed: &[Ns]) -> Option<Ns> {
-        allowed.iter().copied().find(|ns| ns.uri() == uri)
+impl Vocabulary {
+    fn namespace(&self, uri: &str) -> Option<Namespace> {
+        self.namespaces.iter().copied().find(|ns| ns.uri == uri)
     }
 }
 
 /// One element: its name, attributes (without namespace declarations), text and children.
 #[derive(Debug, Clone)]
 pub(crate) struct Element {
-    pub(crate) ns: Ns,
+    pub(crate) ns: Namespace,
     pub(crate) name: &'static str,
     /// Name as read (for elements parsed from text the name is owned here; `name` is then empty).
     pub(crate) read_name: String,
@@ -86,7 +53,7 @@ pub(crate) struct Element {
 
 impl Element {
     /// A new element for writing.
-    pub(crate) fn new(ns: Ns, name: &'static str) -> Self {
+    pub(crate) fn new(ns: Namespace, name: &'static str) -> Self {
         Element {
             ns,
             name,
@@ -106,7 +73,7 @@ impl Element {
 
     /// `prefix:local` with the usual prefix of its namespace.
     pub(crate) fn qname(&self) -> String {
-        format!("{}:{}", self.ns.prefix(), self.local())
+        format!("{}:{}", self.ns.prefix, self.local())
     }
 }
 
@@ -141,23 +108,36 @@ pub(crate) fn resolve_ref(name: &str) -> Option<char> {
     if digits.is_empty() || digits.len() > 8 || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    u32::from_str_radix(digits, radix).ok().and_then(char::from_u32)
+    u32::from_str_radix(digits, radix).ok().and_then(char::from_u32).filter(|&c| super::is_xml_char(c))
 }
 
-/// Parses an eCMR message into its root element (see [`parse_in`]).
-pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
-    parse_in(text, &ECMR)
+/// Why a reference does not resolve: a character reference to a character XML 1.0 does not allow is named as such.
+pub(crate) fn ref_error(name: &str) -> String {
+    let num = name.strip_prefix('#').unwrap_or_default();
+    let (digits, radix) = match num.strip_prefix('x') {
+        Some(h) => (h, 16),
+        None => (num, 10),
+    };
+    match u32::from_str_radix(digits, radix).ok().and_then(char::from_u32) {
+        Some(c) if !super::is_xml_char(c) && digits.len() <= 8 => {
+            format!("character reference `&{name};` stands for {}, which XML 1.0 does not allow", super::char_name(c))
+        }
+        _ => format!("unknown or invalid entity reference `&{name};`"),
+    }
 }
 
 /// Parses the text into the root element of `vocabulary`, refusing DOCTYPE, unknown entities, foreign
 /// namespaces, processing instructions, excessive depth and size.
-pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, XmlError> {
+pub(crate) fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Element, XmlError> {
     if text.len() > MAX_XML_BYTES {
         return Err(XmlError {
             line: 1,
             column: 1,
             message: format!("input is {} bytes, more than the {MAX_XML_BYTES} bytes allowed", text.len()),
         });
+    }
+    if let Some((pos, c)) = super::first_non_xml_char(text) {
+        return Err(error_at(text, pos, format!("character {} is not allowed in XML 1.0", super::char_name(c))));
     }
     let mut reader = NsReader::from_str(text);
     let config = reader.config_mut();
@@ -179,8 +159,9 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
             }
         };
         let ns = match &resolved {
-            ResolveResult::Bound(ns) => Ns::from_uri(AsRef::<str>::as_ref(&ns), vocabulary.namespaces)
-                .ok_or_else(|| AsRef::<str>::as_ref(&ns).to_owned()),
+            ResolveResult::Bound(ns) => {
+                vocabulary.namespace(AsRef::<str>::as_ref(&ns)).ok_or_else(|| AsRef::<str>::as_ref(&ns).to_owned())
+            }
             ResolveResult::Unbound => Err(String::new()),
             ResolveResult::Unknown(p) => Err(format!("undeclared prefix `{p}`")),
         };
@@ -215,7 +196,7 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
             Event::GeneralRef(r) => {
                 let name: &str = &r;
                 let Some(c) = resolve_ref(name) else {
-                    return Err(error_at(text, pos, format!("unknown or invalid entity reference `&{name};`")));
+                    return Err(error_at(text, pos, ref_error(name)));
                 };
                 let mut buf = [0u8; 4];
                 push_text(text, &mut stack, c.encode_utf8(&mut buf), pos)?;
@@ -269,8 +250,7 @@ pub(crate) fn parse_in(text: &str, vocabulary: &Vocabulary) -> Result<Element, X
                 pos,
                 format!(
                     "root element must be <{}:{root_name}> in namespace {}, found <{raw}>",
-                    root_ns.prefix(),
-                    root_ns.uri()
+                    root_ns.prefix, root_ns.uri
                 ),
             ));
         }
@@ -322,7 +302,7 @@ pub(crate) fn attr_value(raw: &str) -> Result<String, String> {
                 };
                 let name = rest.get(1..end).unwrap_or_default();
                 let Some(r) = resolve_ref(name) else {
-                    return Err(format!("unknown or invalid entity reference `&{name};`"));
+                    return Err(ref_error(name));
                 };
                 out.push(r);
                 rest = rest.get(end + 1..).unwrap_or_default();
@@ -357,23 +337,22 @@ fn push_text(text: &str, stack: &mut [Element], content: &str, pos: usize) -> Re
     }
 }
 
-/// Writes the tree as an XML document: declaration, 2-space indentation, namespace declarations on the root.
-pub(crate) fn write(root: &Element) -> String {
+/// Writes the tree as an XML document: declaration, 2-space indentation, the namespaces of `vocabulary`
+/// declared on the root.
+pub(crate) fn write(root: &Element, vocabulary: &Vocabulary) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    write_el(&mut out, root, 0, true);
+    write_el(&mut out, root, 0, Some(vocabulary.namespaces));
     out
 }
 
-fn write_el(out: &mut String, el: &Element, depth: usize, is_root: bool) {
+fn write_el(out: &mut String, el: &Element, depth: usize, declare: Option<&[Namespace]>) {
     for _ in 0..depth {
         out.push_str("  ");
     }
     out.push('<');
     out.push_str(&el.qname());
-    if is_root {
-        for ns in Ns::ALL {
-            out.push_str(&format!(" xmlns:{}=\"{}\"", ns.prefix(), ns.uri()));
-        }
+    for ns in declare.unwrap_or_default() {
+        out.push_str(&format!(" xmlns:{}=\"{}\"", ns.prefix, ns.uri));
     }
     for (k, v) in &el.attrs {
         out.push(' ');
@@ -396,7 +375,7 @@ fn write_el(out: &mut String, el: &Element, depth: usize, is_root: bool) {
     }
     out.push_str(">\n");
     for c in &el.children {
-        write_el(out, c, depth + 1, false);
+        write_el(out, c, depth + 1, None);
     }
     for _ in 0..depth {
         out.push_str("  ");
@@ -406,8 +385,10 @@ fn write_el(out: &mut String, el: &Element, depth: usize, is_root: bool) {
     out.push_str(">\n");
 }
 
-/// Escapes markup characters; characters a parser would normalise (CR, and in attributes TAB and LF) and those
-/// XML 1.0 cannot carry literally are written as numeric character references so they read back unchanged.
+/// Escapes markup characters; characters a parser would normalise (CR, and in attributes TAB and LF) and U+007F
+/// are written as numeric character references so they read back unchanged. Characters XML 1.0 does not allow at
+/// all ([`super::is_xml_char`]) are written as references too, which no reader accepts: callers refuse such text
+/// first ([`super::try_to_string`], note validation).
 fn escape_into(out: &mut String, s: &str, attribute: bool) {
     for c in s.chars() {
         match c {

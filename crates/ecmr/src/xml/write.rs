@@ -1,7 +1,8 @@
 //! Model → element tree.
 
 use super::codes::{self, subject};
-use super::tree::{Element, Ns};
+use super::tree::Element;
+use super::{RAM, RSM, UDT};
 use crate::model::*;
 use crate::types::{Decimal, Timestamp};
 
@@ -9,10 +10,10 @@ struct B(Element);
 
 impl B {
     fn rsm(name: &'static str) -> Self {
-        B(Element::new(Ns::Rsm, name))
+        B(Element::new(RSM, name))
     }
     fn ram(name: &'static str) -> Self {
-        B(Element::new(Ns::Ram, name))
+        B(Element::new(RAM, name))
     }
     fn child(mut self, c: B) -> Self {
         self.0.children.push(c.0);
@@ -47,11 +48,11 @@ fn opt_leaf(name: &'static str, t: Option<&String>) -> Option<B> {
 }
 
 fn date_time(name: &'static str, t: &Timestamp) -> B {
-    B::ram(name).child(B(Element::new(Ns::Udt, "DateTime")).text(&t.to_string()))
+    B::ram(name).child(B(Element::new(UDT, "DateTime")).text(&t.to_string()))
 }
 
 fn indicator(name: &'static str) -> B {
-    B::ram(name).child(B(Element::new(Ns::Udt, "Indicator")).text("true"))
+    B::ram(name).child(B(Element::new(UDT, "Indicator")).text("true"))
 }
 
 fn measure(name: &'static str, d: &Decimal, unit: &str) -> B {
