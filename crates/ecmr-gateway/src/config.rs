@@ -51,6 +51,59 @@ pub struct Config {
     /// or by PostgreSQL's WAL writer) or `full` (an fsync before every answer, as for documents, which are always
     /// `full`). Env `ECMR_CONTROL_DURABILITY`.
     pub control_durability: Durability,
+    /// Longest a client may take to send a request's headers, in seconds; a connection that is slower is closed.
+    /// Env `ECMR_HEADER_READ_TIMEOUT_SECS`.
+    pub header_read_timeout_secs: u64,
+    /// Most connections open at once from one IP address (0: no limit); further connections from it are closed at
+    /// once. Env `ECMR_MAX_CONNECTIONS_PER_IP`.
+    pub max_connections_per_ip: usize,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>`; unset (the default), the metrics
+    /// are open to anyone who can reach the listen address. Env `ECMR_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
+    /// Whether every posted event's signer must be the party the note names for its role, by the party
+    /// directory: `enforce` (the default: a mismatch is refused with 422) or `warn` (accepted, recorded in the
+    /// audit log and named in the answer; for a migration period). Env `ECMR_IDENTITY_CHECK`.
+    pub identity_check: crate::service::identity::IdentityCheck,
+    /// The gate registry file (TOML, or JSON by its `.json` extension) naming every gate of the federation with
+    /// its keys; unset, this gate answers only for itself. Read again when it changes. Env
+    /// `ECMR_FEDERATION_REGISTRY`.
+    pub federation_registry: Option<PathBuf>,
+    /// PEM certificates of a private CA whose certificates the gates of the federation show, trusted for
+    /// `https://` peers besides the Mozilla roots. Env `ECMR_FEDERATION_CA_FILE`.
+    pub federation_ca_file: Option<PathBuf>,
+    /// How long other gates have to answer a forwarded request before it is `TIMEOUT`, in seconds. Env
+    /// `ECMR_FEDERATION_TIMEOUT_SECS`.
+    pub federation_timeout_secs: u64,
+    /// How far a peer's message creation time may be from this gate's clock, in seconds. Env
+    /// `ECMR_FEDERATION_WINDOW_SECS`.
+    pub federation_window_secs: u64,
+    /// Delivery attempts per message. Env `ECMR_FEDERATION_ATTEMPTS`.
+    pub federation_attempts: u32,
+    /// The wait after the first failed delivery, in milliseconds; it doubles after each. Env
+    /// `ECMR_FEDERATION_RETRY_MILLIS`.
+    pub federation_retry_millis: u64,
+    /// The longest wait between deliveries, in milliseconds. Env `ECMR_FEDERATION_RETRY_MAX_MILLIS`.
+    pub federation_retry_max_millis: u64,
+    /// Most events one document may hold: an event beyond is refused (422 `too-many-events`) before any signature
+    /// is checked, and so is a submitted document with more (once read; the body limit bounds what reading it
+    /// costs). A consignment note has a handful of events; the bound keeps what one append may cost bounded.
+    /// Env `ECMR_MAX_EVENTS_PER_DOCUMENT`.
+    pub max_events_per_document: usize,
+    /// Most verifications of large documents or long chains running at once, each on a thread of its own so that
+    /// the request workers keep answering (health, reads, other parties); 0, the default, means one per CPU.
+    /// Env `ECMR_VERIFY_THREADS`.
+    pub verify_threads: usize,
+    /// The address at which users reach this gateway (`https://gate.example.eu`, optionally with a path), without
+    /// query or fragment: the base of share links (`<public_url>/share/#t=…`) and of the inspector links that
+    /// `ecmr render --gateway-url` prints in QR codes. When it is `https://…`, the inspector's session cookie is
+    /// `Secure`. Unset, share links are answered as paths (`/share/#t=…`). Env `ECMR_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// How long an inspector session lasts without use, in minutes (default 480: a working day's pauses).
+    /// Env `ECMR_SESSION_IDLE_MINUTES`.
+    pub session_idle_minutes: u64,
+    /// How long an inspector session lasts at most after sign-in, in minutes (default 720: one shift).
+    /// Env `ECMR_SESSION_MAX_MINUTES`.
+    pub session_max_minutes: u64,
 }
 
 impl Default for Config {
@@ -67,6 +120,22 @@ impl Default for Config {
             platform_id: "ecmr-platform".into(),
             auth_cache_millis: 1000,
             control_durability: Durability::Normal,
+            header_read_timeout_secs: 10,
+            max_connections_per_ip: 256,
+            metrics_token: None,
+            identity_check: crate::service::identity::IdentityCheck::Enforce,
+            federation_registry: None,
+            federation_ca_file: None,
+            federation_timeout_secs: 60,
+            federation_window_secs: 300,
+            federation_attempts: 6,
+            federation_retry_millis: 2000,
+            federation_retry_max_millis: 10_000,
+            max_events_per_document: 1000,
+            verify_threads: 0,
+            public_url: None,
+            session_idle_minutes: 480,
+            session_max_minutes: 720,
         }
     }
 }
@@ -191,6 +260,54 @@ impl Config {
         if let Some(v) = env("ECMR_CONTROL_DURABILITY") {
             self.control_durability = parse("ECMR_CONTROL_DURABILITY", v)?;
         }
+        if let Some(v) = env("ECMR_HEADER_READ_TIMEOUT_SECS") {
+            self.header_read_timeout_secs = parse("ECMR_HEADER_READ_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = env("ECMR_MAX_CONNECTIONS_PER_IP") {
+            self.max_connections_per_ip = parse("ECMR_MAX_CONNECTIONS_PER_IP", v)?;
+        }
+        if let Some(v) = env("ECMR_IDENTITY_CHECK") {
+            self.identity_check = parse("ECMR_IDENTITY_CHECK", v)?;
+        }
+        if let Some(v) = env("ECMR_FEDERATION_REGISTRY") {
+            self.federation_registry = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = env("ECMR_FEDERATION_CA_FILE") {
+            self.federation_ca_file = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = env("ECMR_FEDERATION_TIMEOUT_SECS") {
+            self.federation_timeout_secs = parse("ECMR_FEDERATION_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = env("ECMR_FEDERATION_WINDOW_SECS") {
+            self.federation_window_secs = parse("ECMR_FEDERATION_WINDOW_SECS", v)?;
+        }
+        if let Some(v) = env("ECMR_FEDERATION_ATTEMPTS") {
+            self.federation_attempts = parse("ECMR_FEDERATION_ATTEMPTS", v)?;
+        }
+        if let Some(v) = env("ECMR_FEDERATION_RETRY_MILLIS") {
+            self.federation_retry_millis = parse("ECMR_FEDERATION_RETRY_MILLIS", v)?;
+        }
+        if let Some(v) = env("ECMR_FEDERATION_RETRY_MAX_MILLIS") {
+            self.federation_retry_max_millis = parse("ECMR_FEDERATION_RETRY_MAX_MILLIS", v)?;
+        }
+        if let Some(v) = env("ECMR_MAX_EVENTS_PER_DOCUMENT") {
+            self.max_events_per_document = parse("ECMR_MAX_EVENTS_PER_DOCUMENT", v)?;
+        }
+        if let Some(v) = env("ECMR_VERIFY_THREADS") {
+            self.verify_threads = parse("ECMR_VERIFY_THREADS", v)?;
+        }
+        if let Some(v) = env("ECMR_METRICS_TOKEN") {
+            self.metrics_token = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("ECMR_PUBLIC_URL") {
+            self.public_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("ECMR_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = parse("ECMR_SESSION_IDLE_MINUTES", v)?;
+        }
+        if let Some(v) = env("ECMR_SESSION_MAX_MINUTES") {
+            self.session_max_minutes = parse("ECMR_SESSION_MAX_MINUTES", v)?;
+        }
         Ok(())
     }
 
@@ -210,10 +327,93 @@ impl Config {
                 self.auth_cache_millis
             )));
         }
+        if !(1..=3600).contains(&self.header_read_timeout_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "header_read_timeout_secs = {} is out of range (1 to 3600)",
+                self.header_read_timeout_secs
+            )));
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid("metrics_token must be at least 16 characters".into()));
+        }
+        if let Some(url) = &self.public_url {
+            let digest = format!("sha256:{}", "0".repeat(64));
+            ecmr::qr::QrPayload::new(&self.gate_id, &self.platform_id, "x", 0, &digest)
+                .and_then(|p| p.with_gateway_url(url))
+                .map_err(|e| ConfigError::Invalid(format!("public_url = {url:?}: {e}")))?;
+        }
+        if self.session_idle_minutes == 0 || self.session_idle_minutes > self.session_max_minutes {
+            return Err(ConfigError::Invalid(format!(
+                "session_idle_minutes = {} must be at least 1 and at most session_max_minutes",
+                self.session_idle_minutes
+            )));
+        }
+        if !(1..=7 * 24 * 60).contains(&self.session_max_minutes) {
+            return Err(ConfigError::Invalid(format!(
+                "session_max_minutes = {} is out of range (1 to 10080, a week)",
+                self.session_max_minutes
+            )));
+        }
+        if !(1..=3600).contains(&self.federation_timeout_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "federation_timeout_secs = {} is out of range (1 to 3600)",
+                self.federation_timeout_secs
+            )));
+        }
+        if !(1..=86_400).contains(&self.federation_window_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "federation_window_secs = {} is out of range (1 to 86400)",
+                self.federation_window_secs
+            )));
+        }
+        if !(1..=100).contains(&self.federation_attempts) {
+            return Err(ConfigError::Invalid(format!(
+                "federation_attempts = {} is out of range (1 to 100)",
+                self.federation_attempts
+            )));
+        }
+        if self.federation_retry_millis == 0 || self.federation_retry_max_millis < self.federation_retry_millis {
+            return Err(ConfigError::Invalid(
+                "federation_retry_millis must be at least 1 and at most federation_retry_max_millis".into(),
+            ));
+        }
+        if !(1..=100_000).contains(&self.max_events_per_document) {
+            return Err(ConfigError::Invalid(format!(
+                "max_events_per_document = {} is out of range (1 to 100000)",
+                self.max_events_per_document
+            )));
+        }
+        if self.verify_threads > 256 {
+            return Err(ConfigError::Invalid(format!(
+                "verify_threads = {} is out of range (0, one per CPU, to 256)",
+                self.verify_threads
+            )));
+        }
         if self.gate_id.trim().is_empty() || self.platform_id.trim().is_empty() {
             return Err(ConfigError::Invalid("gate_id and platform_id must not be empty".into()));
         }
         Ok(())
+    }
+
+    /// The public URL without trailing `/`, if one is configured.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+
+    /// Whether users reach the gateway over TLS (the public URL is `https://…`): cookies are then `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The federation's timeouts and retries.
+    pub fn federation_settings(&self) -> crate::service::federation::Settings {
+        crate::service::federation::Settings {
+            timeout: std::time::Duration::from_secs(self.federation_timeout_secs),
+            window_secs: i64::try_from(self.federation_window_secs).unwrap_or(i64::MAX),
+            attempts: self.federation_attempts,
+            first_delay: std::time::Duration::from_millis(self.federation_retry_millis),
+            max_delay: std::time::Duration::from_millis(self.federation_retry_max_millis),
+        }
     }
 
     /// The database URL in force: the configured one, or SQLite in the data directory.
@@ -270,6 +470,25 @@ mod tests {
     }
 
     #[test]
+    fn public_url_and_session_lengths() {
+        let c = Config::load_with_env(None, env(&[("ECMR_PUBLIC_URL", "https://gate.example.eu/")])).unwrap();
+        assert_eq!(c.public_base(), Some("https://gate.example.eu"));
+        assert!(c.is_https());
+        let c = Config::from_toml("public_url = \"http://127.0.0.1:8080/ecmr\"").unwrap();
+        assert_eq!(c.public_base(), Some("http://127.0.0.1:8080/ecmr"));
+        assert!(!c.is_https());
+        assert_eq!((c.session_idle_minutes, c.session_max_minutes), (480, 720));
+        for bad in ["gate.example.eu", "https://gate.example.eu/?x=1", "https://gate.example.eu/#a", "ftp://x"] {
+            let err = Config::load_with_env(None, env(&[("ECMR_PUBLIC_URL", bad)])).unwrap_err();
+            assert!(err.to_string().contains("public_url"), "{bad}: {err}");
+        }
+        let err = Config::load_with_env(None, env(&[("ECMR_SESSION_IDLE_MINUTES", "800")])).unwrap_err();
+        assert!(err.to_string().contains("session_idle_minutes"), "{err}");
+        let err = Config::load_with_env(None, env(&[("ECMR_SESSION_MAX_MINUTES", "0")])).unwrap_err();
+        assert!(err.to_string().contains("session_"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_errors() {
         let err = Config::from_toml("listen = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
         assert!(err.contains("listen_port"), "{err}");
@@ -285,6 +504,13 @@ mod tests {
         assert!(err.to_string().contains("expected full or normal"), "{err}");
         let err = Config::from_toml("control_durability = \"fsync\"").unwrap_err();
         assert!(err.contains("control_durability"), "{err}");
+        let err = Config::load_with_env(None, env(&[("ECMR_FEDERATION_TIMEOUT_SECS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("federation_timeout_secs"), "{err}");
+        let err = Config::from_toml("federation_retry_millis = \"soon\"").unwrap_err();
+        assert!(err.contains("federation_retry_millis"), "{err}");
+        let c = Config::load_with_env(None, env(&[("ECMR_FEDERATION_REGISTRY", "/etc/ecmr/gates.toml")])).unwrap();
+        assert_eq!(c.federation_registry.as_deref(), Some(Path::new("/etc/ecmr/gates.toml")));
+        assert_eq!(c.federation_settings().timeout.as_secs(), 60);
         let err = Config::load_with_env(Some(Path::new("/nonexistent/ecmr.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ecmr.toml"), "{err}");
     }

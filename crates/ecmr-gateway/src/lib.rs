@@ -7,10 +7,10 @@
 
 pub mod api;
 pub mod app;
-pub mod auth;
 pub mod config;
 pub mod error;
-pub mod ingest;
 pub mod metrics;
 pub mod server;
+pub mod service;
+pub mod state;
 pub mod store;

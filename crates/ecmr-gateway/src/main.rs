@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ecmr_gateway::auth::{NewPrincipal, create_principal};
 use ecmr_gateway::config::Config;
 use ecmr_gateway::server;
+use ecmr_gateway::service::principals::{NewPrincipal, PrincipalError, check_not_own_platform, create_principal};
 use ecmr_gateway::store::{PrincipalKind, now};
 
 #[global_allocator]
@@ -30,6 +30,19 @@ enum Command {
     /// Manage principals and their tokens (works on the store directly; the gateway may be running).
     #[command(subcommand)]
     Principal(PrincipalCommand),
+    /// The gateway's own signing key (attestations, receipts), in `<data_dir>/gateway-key.pem`.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Print the gate id and its public keys as JSON (what `GET /.well-known/ecmr-gateway` serves); makes the key
+    /// when there is none.
+    Show,
+    /// Replace the signing key by a new one; the old public key stays listed with the end of its validity, so
+    /// that statements it signed still check. Restart the gateway to sign with the new key.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,12 +55,17 @@ enum PrincipalCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// An Ed25519 public key (base64url) of a party; repeat for more.
-        #[arg(long = "key", value_name = "BASE64URL")]
+        /// An Ed25519 public key (base64url) of a party; repeat for more. A key may begin with `-`.
+        #[arg(long = "key", value_name = "BASE64URL", allow_hyphen_values = true)]
         keys: Vec<String>,
-        /// Country of an authority (ISO 3166-1 alpha-2).
+        /// Country of an authority, or of a party's address (ISO 3166-1 alpha-2). A party with a country is in
+        /// the party directory: its name is its legal name, and its keys are attested to it.
         #[arg(long)]
         country: Option<String>,
+        /// A party's registration number, `SCHEME:VALUE` with SCHEME one of vat, eori, gln, company_register,
+        /// transport_licence, other (repeatable; needs --country). Notes naming the party must carry one of them.
+        #[arg(long = "identifier", value_name = "SCHEME:VALUE")]
+        identifiers: Vec<String>,
         /// Further details as a JSON object (e.g. an authority's legal contact).
         #[arg(long, value_name = "JSON")]
         details: Option<String>,
@@ -102,6 +120,7 @@ fn main() -> ExitCode {
                 server::serve(config).await.map_err(|e| e.to_string())
             }
             Command::Principal(cmd) => principal(&config, cmd).await,
+            Command::Key(cmd) => gateway_key(&config, cmd),
         }
     });
     match result {
@@ -113,16 +132,32 @@ fn main() -> ExitCode {
     }
 }
 
+fn gateway_key(config: &Config, cmd: KeyCommand) -> Result<(), String> {
+    use ecmr_gateway::service::gatekey::GatewayKeys;
+    let keys = match cmd {
+        KeyCommand::Show => GatewayKeys::load_or_create(&config.data_dir, &config.gate_id),
+        KeyCommand::Rotate => GatewayKeys::rotate(&config.data_dir, &config.gate_id, &ecmr::sign::format_at(now())),
+    }
+    .map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&keys.well_known(&config.platform_id)).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
 async fn principal(config: &Config, cmd: PrincipalCommand) -> Result<(), String> {
     let store = server::open_store(config).await.map_err(|e| e.to_string())?;
-    let result = run_principal(&store, cmd).await;
+    let result = run_principal(&store, config, cmd).await;
     store.close().await;
     result
 }
 
-async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand) -> Result<(), String> {
+async fn run_principal(
+    store: &ecmr_gateway::store::Store,
+    config: &Config,
+    cmd: PrincipalCommand,
+) -> Result<(), String> {
     match cmd {
-        PrincipalCommand::Add { kind, name, keys, country, details, subsets, expires_in_days } => {
+        PrincipalCommand::Add { kind, name, keys, country, identifiers, details, subsets, expires_in_days } => {
             let kind: PrincipalKind = kind.parse()?;
             let mut details = match details {
                 Some(text) => serde_json::from_str::<serde_json::Value>(&text)
@@ -133,6 +168,21 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                 match details.as_object_mut() {
                     Some(map) => {
                         map.insert("country".into(), serde_json::Value::String(c));
+                    }
+                    None => return Err("--details must be a JSON object".into()),
+                }
+            }
+            if !identifiers.is_empty() {
+                let mut list = Vec::new();
+                for i in &identifiers {
+                    let (scheme, value) = i
+                        .split_once(':')
+                        .ok_or_else(|| format!("--identifier {i:?} is not SCHEME:VALUE, e.g. vat:NL812345678B01"))?;
+                    list.push(serde_json::json!({"scheme": scheme.to_ascii_lowercase(), "value": value}));
+                }
+                match details.as_object_mut() {
+                    Some(map) => {
+                        map.insert("identifiers".into(), serde_json::Value::Array(list));
                     }
                     None => return Err("--details must be a JSON object".into()),
                 }
@@ -153,6 +203,7 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
                 details: Some(details),
                 token_expires_at: expires_in_days.map(|d| now() + chrono::Duration::days(i64::from(d))),
             };
+            check_not_own_platform(&req, &config.platform_id).map_err(|e| e.to_string())?;
             let (p, token) = create_principal(store, req).await.map_err(|e| e.to_string())?;
             println!("principal {} ({}) created", p.id, p.kind.as_str());
             println!("token (shown only now): {}", token.token);
@@ -161,6 +212,7 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
         PrincipalCommand::List { json } => {
             let all = store.principals.list_principals().await.map_err(|e| e.to_string())?;
             if json {
+                let all: Vec<ecmr_gateway::api::admin::PrincipalView> = all.into_iter().map(Into::into).collect();
                 println!("{}", serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?);
             } else {
                 println!("{:<36}  {:<9}  {:<8}  {:>4}  NAME", "ID", "KIND", "STATUS", "KEYS");
@@ -173,7 +225,7 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
         }
         PrincipalCommand::Subsets { id, subsets } => {
             let subsets: Vec<String> = subsets.into_iter().filter(|s| !s.trim().is_empty()).collect();
-            ecmr_gateway::auth::set_subsets(store, id, &subsets).await.map_err(|e| e.to_string())?;
+            ecmr_gateway::service::principals::set_subsets(store, id, &subsets).await.map_err(|e| e.to_string())?;
             println!(
                 "authority {id} may request: {}",
                 if subsets.is_empty() { "nothing".to_owned() } else { subsets.join(", ") }
@@ -181,12 +233,12 @@ async fn run_principal(store: &ecmr_gateway::store::Store, cmd: PrincipalCommand
             Ok(())
         }
         PrincipalCommand::Revoke { id } => {
-            if store.principals.revoke_principal(id, now()).await.map_err(|e| e.to_string())? {
-                println!("principal {id} and its tokens revoked");
-                Ok(())
-            } else {
-                Err(format!("no active principal {id}"))
-            }
+            ecmr_gateway::service::principals::revoke_principal(store, id).await.map_err(|e| match e {
+                PrincipalError::NotFound(_) => format!("no active principal {id}"),
+                e => e.to_string(),
+            })?;
+            println!("principal {id} and its tokens revoked");
+            Ok(())
         }
     }
 }

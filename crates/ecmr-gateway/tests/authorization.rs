@@ -11,7 +11,8 @@ async fn three_parties_two_documents_every_route() {
     for app in TestApp::all("three_parties_two_documents_every_route").await {
         let a = app.party(1).await;
         let b = app.party(2).await;
-        let c = app.party(3).await;
+        // C is a company the notes do not name.
+        let c = app.party(4).await;
         // doc1: issued by A, pinning B as carrier. doc2: issued by B, pinning nobody.
         let doc1 = issue("M-1", &a.key, Some(&b.key));
         let doc2 = issue("M-2", &b.key, None);

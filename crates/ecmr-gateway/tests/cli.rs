@@ -52,12 +52,17 @@ fn principal_commands_work_offline_on_the_default_store() {
     let out = gateway(&dir, &["principal", "add", "--kind", "wizard", "--name", "x"]);
     assert!(text(&out.stderr).contains("unknown principal kind"), "{}", text(&out.stderr));
 
+    // About one base64url key in 64 begins with `-`; such a key is a value, not an option.
+    let hyphen = (0..=255u8).map(common::key).map(|k| common::public(&k)).find(|k| k.starts_with('-')).expect("key");
+    let out = gateway(&dir, &["principal", "add", "--kind", "party", "--name", "Hyphen BV", "--key", &hyphen]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
     let out = gateway(&dir, &["principal", "list"]);
     let listing = text(&out.stdout);
     assert!(listing.contains(&id) && listing.contains("Brabant Zuivel") && listing.contains("authority"), "{listing}");
     let out = gateway(&dir, &["principal", "list", "--json"]);
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
-    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert_eq!(all.as_array().map(Vec::len), Some(3));
     assert_eq!(all[0]["keys"][0]["public_key"], key);
     assert_eq!(all[1]["details"]["subsets"], serde_json::json!(["EU01", "EU02", "full"]));
     let authority = all[1]["id"].as_str().expect("id").to_owned();
@@ -120,6 +125,19 @@ fn serve_without_configuration_then_sigterm_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let token = std::fs::read_to_string(&token_file).expect("first admin token");
+    // The data directory and the database are the owner's alone.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("ecmr-data")), 0o700);
+        for f in ["ecmr.sqlite3", "ecmr.sqlite3-wal", "ecmr.sqlite3-shm", "admin-token"] {
+            let path = dir.join("ecmr-data").join(f);
+            if path.exists() {
+                assert_eq!(mode(&path), 0o600, "{f}");
+            }
+        }
+        assert!(dir.join("ecmr-data/ecmr.sqlite3-wal").exists(), "the WAL is checked too");
+    }
     assert!(token.trim().starts_with("ecmr_"));
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
@@ -132,4 +150,11 @@ fn serve_without_configuration_then_sigterm_stops_cleanly() {
     // The admin stays in the store, for the offline commands too.
     let out = gateway(&dir, &["principal", "list"]);
     assert!(text(&out.stdout).contains("first admin"));
+    // It is the only admin: revoking it offline would lock everyone out, and is refused.
+    let out = gateway(&dir, &["principal", "list", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON listing");
+    let admin = all[0]["id"].as_str().expect("admin id").to_owned();
+    let out = gateway(&dir, &["principal", "revoke", &admin]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("without an active admin"), "{}", text(&out.stderr));
 }

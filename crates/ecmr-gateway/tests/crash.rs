@@ -182,7 +182,8 @@ async fn kill_once<T>(
 async fn reads_crash_and_recover(database_url: Option<String>) {
     let Launched { dir, port, base, client, mut child, admin } = launch("crash-reads", database_url.as_deref()).await;
     let key = common::key(8);
-    let party = serde_json::json!({"kind": "party", "name": "sender", "public_keys": [common::public(&key)]});
+    let party = serde_json::json!({"kind": "party", "name": "sender", "public_keys": [common::public(&key)],
+        "details": common::directory_entry(8).1});
     let sender = principal(&client, &base, &admin, party).await;
     let authority = serde_json::json!({"kind": "authority", "name": "ILT",
         "details": {"country": "NL", "subsets": ["EU01"]}});
@@ -244,7 +245,7 @@ async fn reads_crash_and_recover(database_url: Option<String>) {
         assert_eq!(status, 200);
         let entries: serde_json::Value = serde_json::from_slice(&body).expect("json");
         for e in entries.as_array().expect("array").iter().filter(|e| e["action"] == "efti.uil.read") {
-            let reason: serde_json::Value = serde_json::from_str(e["reason"].as_str().expect("reason")).expect("json");
+            let reason = &e["details"];
             audited.insert(reason["requestId"].as_str().expect("requestId").to_owned());
         }
     }
@@ -271,7 +272,8 @@ async fn crash_and_recover(database_url: Option<String>) {
         assert_eq!(mode & 0o777, 0o600, "the admin token file is private");
     }
     let key = common::key(7);
-    let party = serde_json::json!({"kind": "party", "name": "crash", "public_keys": [common::public(&key)]});
+    let party = serde_json::json!({"kind": "party", "name": "crash", "public_keys": [common::public(&key)],
+        "details": common::directory_entry(7).1});
     let token = principal(&client, &base, &admin, party).await;
 
     // Sign ahead, then submit from 16 clients until the process is killed.

@@ -4,7 +4,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{TestApp, issue};
-use ecmr_gateway::auth::{NewPrincipal, create_principal};
+use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ fn text(a: &common::Answer) -> String {
     String::from_utf8_lossy(&a.body).into_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn gates_read_our_documents_as_the_authority_read_does() {
     for app in TestApp::all("gate_reads").await {
         let sender = app.party(1).await;
@@ -64,18 +64,18 @@ async fn gates_read_our_documents_as_the_authority_read_does() {
             .as_array()
             .expect("audit")
             .iter()
-            .filter(|e| e["principal_id"] == gate_id.to_string())
+            .filter(|e| e["principal"]["id"] == gate_id.to_string())
             .filter_map(|e| e["action"].as_str())
             .collect();
         assert_eq!(actions, ["gate.uil.read", "gate.uil.refused"], "{log}");
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn gate_follow_ups_reach_the_parties() {
     for app in TestApp::all("gate_follow_ups").await {
         let sender = app.party(1).await;
-        let stranger = app.party(2).await;
+        let stranger = app.party(9).await;
         let doc = issue("NL-GATE-2", &sender.key, None);
         assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
         let (gate_id, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({})).await;
@@ -87,7 +87,9 @@ async fn gate_follow_ups_reach_the_parties() {
         let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
         assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
         assert_eq!(list[0]["message"], msg);
-        assert_eq!(list[0]["principalId"], gate_id.to_string());
+        assert_eq!(list[0]["principal"]["id"], gate_id.to_string());
+        assert_eq!(list[0]["principal"]["kind"], "gate");
+        assert_eq!(list[0]["principal"]["name"], "RI gate");
         assert_eq!(list[0]["documentId"], doc.id());
         assert_eq!(
             app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &stranger.token).await.status,
@@ -98,7 +100,7 @@ async fn gate_follow_ups_reach_the_parties() {
             log.as_array()
                 .expect("audit")
                 .iter()
-                .any(|e| e["action"] == "gate.follow_up" && e["principal_id"] == gate_id.to_string()),
+                .any(|e| e["action"] == "gate.follow_up" && e["principal"]["id"] == gate_id.to_string()),
             "{log}"
         );
 

@@ -2,8 +2,11 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use common::{TestApp, cancel, issue, last_event, take_over};
+use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
+use ecmr_gateway::store::PrincipalKind;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -87,7 +90,10 @@ async fn note_numbers_are_unique_per_sender_party_whichever_key_signs() {
         let first = issue("NL-77", &common::key(21), None);
         assert_eq!(app.post("/v1/documents", &sender.token, first.bytes().to_vec()).await.status, StatusCode::CREATED);
         // The same party signing with its second key may not reuse the number.
-        let second_key = issue("NL-77", &common::key(22), None);
+        let mut note = common::note("NL-77", None);
+        common::as_party(&mut note["sender"], 21);
+        let at = "2026-11-27T15:00:00Z".parse().unwrap();
+        let second_key = ecmr::sign::issue_value(uuid::Uuid::new_v4(), note, at, &common::key(22)).unwrap();
         let a = app.post("/v1/documents", &sender.token, second_key.bytes().to_vec()).await;
         assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "note-number-taken"));
         // Another sender may use the same number for its own note.
@@ -97,7 +103,9 @@ async fn note_numbers_are_unique_per_sender_party_whichever_key_signs() {
             StatusCode::CREATED
         );
         // A new number from the second key is fine.
-        let fresh = issue("NL-78", &common::key(22), None);
+        let mut note = common::note("NL-78", None);
+        common::as_party(&mut note["sender"], 21);
+        let fresh = ecmr::sign::issue_value(uuid::Uuid::new_v4(), note, at, &common::key(22)).unwrap();
         assert_eq!(app.post("/v1/documents", &sender.token, fresh.bytes().to_vec()).await.status, StatusCode::CREATED);
     }
 }
@@ -227,9 +235,9 @@ async fn events_extend_the_chain() {
             .unwrap();
         let mut ev: Value = serde_json::from_slice(&last_event(&delivered)).unwrap();
         ev["prev"] = json!(format!("sha256:{}", "0".repeat(64)));
-        let consignee = app.party(3).await;
-        // The consignee is not linked yet: 404.
-        let a = app.post(&uri, &consignee.token, serde_json::to_vec(&ev).unwrap()).await;
+        // A party the note does not name, holding the key that signed: 404.
+        let unnamed = app.party_with_keys(&[6, 3]).await;
+        let a = app.post(&uri, &unnamed.token, serde_json::to_vec(&ev).unwrap()).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
         // The carrier signs a delivery (wrong role) : not allowed, 422.
         let wrong = taken.append(
@@ -371,7 +379,9 @@ async fn get_list_and_audit() {
         let actions: Vec<String> =
             a.json().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
         assert_eq!(actions, ["document.created", "document.read"]);
-        assert_eq!(a.json()[1]["principal_id"], sender.id.to_string());
+        assert_eq!(a.json()[1]["principal"]["id"], sender.id.to_string());
+        assert_eq!(a.json()[1]["principal"]["kind"], "party");
+        assert_eq!(a.json()[1]["details"], Value::Null, "a party's own read carries no details");
         let a = app.get(&format!("/v1/documents/{}/audit", ids[0]), &sender.token).await;
         let actions: Vec<String> =
             a.json().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
@@ -616,7 +626,7 @@ async fn a_stalled_request_times_out_with_a_problem() {
 
     let req = axum::http::Request::post("/v1/documents")
         .header("authorization", format!("Bearer {}", sender.token))
-        .body(Body::new(Stall(false)))
+        .body(Body::new(common::Stall(false)))
         .unwrap();
     let started = std::time::Instant::now();
     let resp = ecmr_gateway::app::router(app.state.clone()).oneshot(req).await.unwrap();
@@ -628,22 +638,191 @@ async fn a_stalled_request_times_out_with_a_problem() {
     assert_eq!(p["type"], "urn:ecmr:problem:timeout");
 }
 
-/// A body that sends one chunk and then stalls without ending.
-struct Stall(bool);
+/// A request with a body of the given media type.
+fn with_type(method: &str, uri: &str, token: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .expect("request")
+}
 
-impl hyper::body::Body for Stall {
-    type Data = axum::body::Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        if self.0 {
-            std::task::Poll::Pending
-        } else {
-            self.0 = true;
-            std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(axum::body::Bytes::from_static(b"{\"format\":")))))
+#[tokio::test]
+async fn bodies_of_another_media_type_get_415() {
+    for app in TestApp::all("bodies_of_another_media_type_get_415").await {
+        let sender = app.party(1).await;
+        let doc = common::issue("N-415", &sender.key, None);
+        for ct in ["text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data"] {
+            let a = app.send(with_type("POST", "/v1/documents", &sender.token, ct, doc.bytes().to_vec())).await;
+            assert_eq!(
+                (a.status, a.problem().as_str()),
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            );
+            let detail = a.json()["detail"].as_str().unwrap_or_default().to_owned();
+            assert!(detail.contains("application/json") && detail.contains(ct), "{detail}");
         }
+        // Nothing was stored by the refused requests.
+        let page = app.get("/v1/documents", &sender.token).await.json();
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(0), "{page}");
+        // JSON under its own name, with a charset, or a +json type, and no type at all are taken.
+        for ct in
+            ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.ecmr+json"]
+        {
+            let a = app.send(with_type("POST", "/v1/documents", &sender.token, ct, doc.bytes().to_vec())).await;
+            assert!(a.status.is_success(), "{ct}: {}", a.status);
+        }
+        let req = Request::builder()
+            .method("POST")
+            .uri("/v1/documents")
+            .header("authorization", format!("Bearer {}", sender.token))
+            .body(Body::from(doc.bytes().to_vec()))
+            .expect("request");
+        assert_eq!(app.send(req).await.status, StatusCode::OK, "no content type: the same document again");
+        // The other JSON routes and the XML route of the platform API.
+        let uri = format!("/v1/documents/{}/events", doc.id());
+        let a = app.send(with_type("POST", &uri, &sender.token, "text/plain", b"{}".to_vec())).await;
+        assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let a = app.send(with_type("POST", "/v1/admin/principals", &app.admin, "text/plain", b"{}".to_vec())).await;
+        assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let (_, platform) = create_principal(
+            &app.store,
+            NewPrincipal {
+                kind: PrincipalKind::Platform,
+                name: "acme".into(),
+                public_keys: vec![],
+                details: Some(json!({"platformId": "acme-platform"})),
+                token_expires_at: None,
+            },
+        )
+        .await
+        .expect("platform");
+        let uri = "/api/platform/v0/consignments/ds-1";
+        let a = app.send(with_type("PUT", uri, &platform.token, "application/json", b"<x/>".to_vec())).await;
+        assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        for ct in ["application/xml", "text/xml; charset=utf-8"] {
+            let a = app.send(with_type("PUT", uri, &platform.token, ct, b"<x/>".to_vec())).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{ct}: an XML body, read and refused as no dataset");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_413_names_the_limit_and_the_401_the_scheme() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let a = app.post("/v1/documents", &sender.token, vec![b' '; 300 * 1024]).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let detail = a.json()["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(detail.contains(&(256 * 1024).to_string()), "{detail}");
+    let a = app.call("GET", "/v1/documents", None, None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let detail = a.json()["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(detail.contains("Authorization: Bearer"), "{detail}");
+}
+
+/// A GET with an `X-Request-Id` header.
+fn with_request_id(uri: &str, token: &str, id: &[u8]) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-request-id", axum::http::HeaderValue::from_bytes(id).expect("header value"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+#[tokio::test]
+async fn request_ids_are_the_gateways_own_and_a_clients_is_kept_apart() {
+    for app in TestApp::all("request_ids_are_the_gateways_own").await {
+        let sender = app.party(1).await;
+        let doc = issue("N-RID", &sender.key, None);
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let uri = format!("/v1/documents/{}", doc.id());
+        // A plain client id is kept apart: the answer carries the gateway's own id and echoes the client's.
+        let a = app.send(with_request_id(&uri, &sender.token, b"tms-42.retry_1")).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let ours = a.headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("x-request-id").to_owned();
+        assert_ne!(ours, "tms-42.retry_1");
+        assert!(uuid::Uuid::parse_str(&ours).is_ok(), "{ours}");
+        assert_eq!(a.headers.get("x-client-request-id").and_then(|v| v.to_str().ok()), Some("tms-42.retry_1"));
+        let log = app.get(&format!("/v1/documents/{}/audit", doc.id()), &sender.token).await.json();
+        let read = log.as_array().expect("audit").iter().find(|e| e["action"] == "document.read").expect("read");
+        assert_eq!(read["request_id"], ours.as_str());
+        assert_eq!(read["details"]["clientRequestId"], "tms-42.retry_1");
+        // Someone else's id cannot be written: the gateway's id differs on every request.
+        let b = app.send(with_request_id(&uri, &sender.token, ours.as_bytes())).await;
+        assert_ne!(b.headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some(ours.as_str()));
+        // Long or unusual ids are refused before anything is done, and nothing is audited for them.
+        let entries = log.as_array().map(Vec::len).unwrap_or(0);
+        for bad in [
+            vec![b'a'; 65],
+            vec![b'a'; 420 * 1024],
+            b"has space".to_vec(),
+            b"semi;colon".to_vec(),
+            b"\xc3\xa9".to_vec(),
+        ] {
+            let a = app.send(with_request_id(&uri, &sender.token, &bad)).await;
+            assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "bad-request"), "{}", bad.len());
+            assert!(a.json()["request_id"].is_string());
+        }
+        let log = app.get(&format!("/v1/documents/{}/audit", doc.id()), &sender.token).await.json();
+        assert_eq!(log.as_array().map(Vec::len), Some(entries + 1), "only the second read above was added");
+        // Without a client id, the gateway's own alone.
+        let a = app.get(&uri, &sender.token).await;
+        assert!(a.headers.get("x-request-id").is_some() && a.headers.get("x-client-request-id").is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_lock_everyone_out() {
+    for app in TestApp::all("the_last_admin_cannot_lock_everyone_out").await {
+        let me = app.get("/v1/admin/principals", &app.admin).await.json();
+        let admin_id = me[0]["id"].as_str().expect("admin id").to_owned();
+        let detail = app.get(&format!("/v1/admin/principals/{admin_id}"), &app.admin).await.json();
+        let token_id = detail["tokens"][0]["id"].as_str().expect("token id").to_owned();
+        let revoke_self = format!("/v1/admin/principals/{admin_id}/revoke");
+        let a = app.post(&revoke_self, &app.admin, vec![]).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "last-admin"));
+        let a = app.post(&format!("/v1/admin/tokens/{token_id}/revoke"), &app.admin, vec![]).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::CONFLICT, "last-admin"));
+        assert_eq!(app.get("/v1/admin/principals", &app.admin).await.status, StatusCode::OK, "still in");
+        // With a second admin holding a token, the first may go.
+        let body = json!({"kind": "admin", "name": "second admin"});
+        let second = app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&body).expect("json")).await;
+        assert_eq!(second.status, StatusCode::CREATED);
+        let second_token = second.json()["token"].as_str().expect("token").to_owned();
+        assert_eq!(app.post(&revoke_self, &app.admin, vec![]).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(app.get("/v1/admin/principals", &app.admin).await.status, StatusCode::UNAUTHORIZED);
+        let second_id = second.json()["principal"]["id"].as_str().expect("id").to_owned();
+        let a = app.post(&format!("/v1/admin/principals/{second_id}/revoke"), &second_token, vec![]).await;
+        assert_eq!(a.status, StatusCode::CONFLICT, "now the second is the last");
+    }
+}
+
+#[tokio::test]
+async fn a_cached_token_stops_working_when_it_expires() {
+    let config = ecmr_gateway::config::Config { auth_cache_millis: 60_000, ..Default::default() };
+    for app in TestApp::all_with("a_cached_token_stops_working_when_it_expires", config).await {
+        let expires = chrono::Utc::now() + chrono::Duration::milliseconds(1200);
+        let (_, token) = create_principal(
+            &app.store,
+            NewPrincipal {
+                kind: PrincipalKind::Party,
+                name: "short-lived".into(),
+                public_keys: vec![common::public(&common::key(9))],
+                details: None,
+                token_expires_at: Some(expires),
+            },
+        )
+        .await
+        .expect("party");
+        // Authenticated once, so remembered for a minute …
+        assert_eq!(app.get("/v1/documents", &token.token).await.status, StatusCode::OK);
+        let wait = (expires - chrono::Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(50);
+        tokio::time::sleep(wait).await;
+        // … but not past its expiry.
+        assert_eq!(app.get("/v1/documents", &token.token).await.status, StatusCode::UNAUTHORIZED);
     }
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use common::TestApp;
 use ecmr::efti::identifiers;
 use ecmr::efti::search::{IdentifierQuery, IdentifierType, index_keys, matches};
-use ecmr_gateway::auth::{NewPrincipal, create_principal};
+use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -115,7 +115,7 @@ fn variants(identifier: &str) -> Vec<IdentifierQuery> {
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn every_ri_example_registers_and_is_found_as_the_library_matches() {
     for app in TestApp::all("platform_examples").await {
         let acme = platform(&app, "acme-platform").await;
@@ -146,7 +146,7 @@ async fn every_ri_example_registers_and_is_found_as_the_library_matches() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn searches_find_registered_datasets_with_their_platform() {
     for app in TestApp::all("platform_search").await {
         let acme = platform(&app, "acme-platform").await;
@@ -194,7 +194,7 @@ async fn searches_find_registered_datasets_with_their_platform() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn re_put_replaces_and_platforms_are_kept_apart() {
     for app in TestApp::all("platform_replace").await {
         let acme = platform(&app, "acme-platform").await;
@@ -221,7 +221,7 @@ async fn re_put_replaces_and_platforms_are_kept_apart() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn invalid_datasets_are_problem_xml_with_the_position() {
     for app in TestApp::all("platform_invalid").await {
         let acme = platform(&app, "acme-platform").await;
@@ -256,7 +256,7 @@ async fn invalid_datasets_are_problem_xml_with_the_position() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn only_platforms_with_a_platform_id_may_register() {
     for app in TestApp::all("platform_kinds").await {
         let xml = example("one-leg");
@@ -304,8 +304,16 @@ async fn only_platforms_with_a_platform_id_may_register() {
             assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{name}");
         }
         assert!(search(&app, &ilt, json!({"identifier": "ABC123"})).await.is_empty());
-        // A platform id must be one the RI accepts in a UIL.
-        for bad in [json!("a;b"), json!(""), json!(7), json!("p".repeat(256))] {
+        // A platform id must be usable in a UIL path: no spaces, `/` or `..`; and it is one platform's only.
+        let acme = platform(&app, "acme-platform").await;
+        // Dataset ids too: no spaces, `/` or `..`, so that the UIL path stays unambiguous.
+        for bad in ["ds%201", "a..b", "a%2Fb"] {
+            assert_eq!(put(&app, &acme, bad, &example("one-leg")).await.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        let taken = [json!("acme-platform"), json!("ACME-platform"), json!(" acme-platform ")];
+        let malformed = [json!("a b"), json!("a/b"), json!("a..b"), json!("plat-p ")];
+        for bad in [json!("a;b"), json!(""), json!(7), json!("p".repeat(256))].into_iter().chain(taken).chain(malformed)
+        {
             let r = create_principal(
                 &app.store,
                 NewPrincipal {
@@ -317,22 +325,27 @@ async fn only_platforms_with_a_platform_id_may_register() {
                 },
             )
             .await;
-            assert!(matches!(r, Err(ecmr_gateway::auth::PrincipalError::Invalid(_))), "{bad}");
+            assert!(matches!(r, Err(ecmr_gateway::service::principals::PrincipalError::Invalid(_))), "{bad}");
         }
+        // Nor may a platform take this gateway's own platform id, over the admin API or offline.
+        let body = json!({"kind": "platform", "name": "squatter", "details": {"platformId": "ecmr-platform"}});
+        let r = app.post("/v1/admin/principals", &app.admin, serde_json::to_vec(&body).expect("json")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.json()["detail"].as_str().unwrap_or_default().contains("this gateway's own"), "{}", r.json());
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn whoami_names_the_platform_and_registrations_are_audited() {
     for app in TestApp::all("platform_whoami").await {
         let (acme_id, acme) =
-            principal_with_id(&app, PrincipalKind::Platform, "acme", json!({ "platformId": "acme & co" })).await;
+            principal_with_id(&app, PrincipalKind::Platform, "acme", json!({ "platformId": "acme&co" })).await;
         let r = app.get("/api/platform/v0/whoami", &acme).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/xml"));
         let body = String::from_utf8_lossy(&r.body).into_owned();
         assert!(
-            body.ends_with("<whoamiResponse><appId>acme &amp; co</appId><role>PLATFORM</role></whoamiResponse>"),
+            body.ends_with("<whoamiResponse><appId>acme&amp;co</appId><role>PLATFORM</role></whoamiResponse>"),
             "{body}"
         );
         assert_eq!(put(&app, &acme, "ds-1", &example("one-leg")).await.status, StatusCode::OK);
@@ -343,7 +356,7 @@ async fn whoami_names_the_platform_and_registrations_are_audited() {
             assert_eq!(e.action, "platform.dataset.put");
             assert_eq!(e.principal_kind, PrincipalKind::Platform);
             let reason: Value = serde_json::from_str(e.reason.as_deref().unwrap_or("")).expect("reason");
-            assert_eq!(reason["platform"]["platformId"], "acme & co");
+            assert_eq!(reason["platform"]["platformId"], "acme&co");
             assert_eq!(reason["datasetId"], "ds-1");
         }
     }
@@ -351,7 +364,7 @@ async fn whoami_names_the_platform_and_registrations_are_audited() {
 
 /// Figures: `cargo test --release -p ecmr-gateway --test platform -- --ignored --nocapture` (SQLite; PostgreSQL too
 /// with `ECMR_TEST_POSTGRES_URL`).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "measurement"]
 async fn measure_registration_and_search() {
     const N: usize = 2000;

@@ -1,58 +1,50 @@
 //! Administration: principals and tokens (the same operations as the `principal` sub-commands).
 
 use axum::Json;
-use axum::body::Bytes;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::{AppState, Caller};
-use crate::auth::{self, NewPrincipal, PrincipalError};
+use super::control::body_of;
+use crate::api::extract::{Admin, JsonBytes};
 use crate::error::{ApiError, Problem};
-use crate::store::{Principal, PrincipalKind, TokenInfo, now};
-
-impl From<PrincipalError> for ApiError {
-    fn from(e: PrincipalError) -> Self {
-        match e {
-            PrincipalError::Invalid(m) => ApiError::Unprocessable {
-                slug: "invalid-request",
-                detail: m,
-                failures: Vec::new(),
-                findings: Vec::new(),
-            },
-            PrincipalError::NotFound(id) => ApiError::NotFound(format!("no active principal or token {id}")),
-            PrincipalError::Store(e) => e.into(),
-            PrincipalError::Random(m) => ApiError::Internal(m),
-        }
-    }
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value = crate::ingest::parse_body(body)?;
-    serde_json::from_value(value).map_err(|e| ApiError::Unprocessable {
-        slug: "invalid-request",
-        detail: format!("the request body does not fit: {e}"),
-        failures: Vec::new(),
-        findings: Vec::new(),
-    })
-}
+use crate::service::principals::{NewPrincipal, PrincipalError};
+use crate::state::AppState;
+use crate::store::{Principal, TokenInfo};
+pub use ecmr_wire::admin::{
+    NewTokenRequest, PrincipalCreated, PrincipalDetail, PrincipalKeyView, PrincipalView, SubsetsRequest, TokenCreated,
+    TokenView,
+};
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no principal or token {id}")))
 }
 
-/// A new principal with its first token (shown only here).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PrincipalCreated {
-    /// The principal.
-    pub principal: Principal,
-    /// The bearer token. It is not stored and cannot be shown again.
-    pub token: String,
-    /// The token's id, to revoke it.
-    pub token_id: Uuid,
+impl From<Principal> for PrincipalView {
+    fn from(p: Principal) -> PrincipalView {
+        PrincipalView {
+            id: p.id,
+            kind: p.kind,
+            name: p.name,
+            details: p.details,
+            keys: p.keys.into_iter().map(|k| PrincipalKeyView { key_id: k.key_id, public_key: k.public_key }).collect(),
+            created_at: p.created_at,
+            revoked_at: p.revoked_at,
+        }
+    }
+}
+
+impl From<TokenInfo> for TokenView {
+    fn from(t: TokenInfo) -> TokenView {
+        TokenView {
+            id: t.id,
+            principal_id: t.principal_id,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
+    }
 }
 
 /// Create a principal and its first token.
@@ -69,38 +61,30 @@ pub struct PrincipalCreated {
 )]
 pub async fn add_principal(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
+    Admin(admin): Admin,
+    JsonBytes(body): JsonBytes,
 ) -> Result<(StatusCode, Json<PrincipalCreated>), ApiError> {
-    caller.require(PrincipalKind::Admin)?;
-    let req: NewPrincipal = json_body(&body)?;
-    let (principal, token) = auth::create_principal(&state.store, req).await?;
-    tracing::info!(principal = %principal.id, kind = principal.kind.as_str(), by = %caller.0.id, "principal created");
-    Ok((StatusCode::CREATED, Json(PrincipalCreated { principal, token: token.token, token_id: token.stored.id })))
+    let req: NewPrincipal = body_of(&body)?;
+    let (principal, token) = state.principals.create(req).await?;
+    tracing::info!(principal = %principal.id, kind = principal.kind.as_str(), by = %admin.id, "principal created");
+    Ok((
+        StatusCode::CREATED,
+        Json(PrincipalCreated { principal: principal.into(), token: token.token, token_id: token.stored.id }),
+    ))
 }
 
 /// Every principal.
 #[utoipa::path(
     get, path = "/v1/admin/principals", tag = "admin",
     responses(
-        (status = 200, description = "All principals, oldest first", body = Vec<Principal>),
+        (status = 200, description = "All principals, oldest first", body = Vec<PrincipalView>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
-pub async fn list_principals(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Principal>>, ApiError> {
-    caller.require(PrincipalKind::Admin)?;
-    Ok(Json(state.store.principals.list_principals().await?))
-}
-
-/// A principal and its tokens.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PrincipalDetail {
-    /// The principal.
-    pub principal: Principal,
-    /// Its tokens (metadata only).
-    pub tokens: Vec<TokenInfo>,
+pub async fn list_principals(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<PrincipalView>>, ApiError> {
+    Ok(Json(state.principals.list().await?.into_iter().map(PrincipalView::from).collect()))
 }
 
 /// One principal with its tokens.
@@ -117,19 +101,15 @@ pub struct PrincipalDetail {
 )]
 pub async fn get_principal(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<PrincipalDetail>, ApiError> {
-    caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
-    let principal = state
-        .store
-        .principals
-        .get_principal(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no principal {id}")))?;
-    let tokens = state.store.principals.list_tokens(id).await?;
-    Ok(Json(PrincipalDetail { principal, tokens }))
+    let (principal, tokens) = state.principals.get(id).await.map_err(|e| match e {
+        PrincipalError::NotFound(_) => ApiError::NotFound(format!("no principal {id}")),
+        e => e.into(),
+    })?;
+    Ok(Json(PrincipalDetail { principal: principal.into(), tokens: tokens.into_iter().map(TokenView::from).collect() }))
 }
 
 /// Revoke a principal and all its tokens.
@@ -146,38 +126,16 @@ pub async fn get_principal(
 )]
 pub async fn revoke_principal(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
-    if state.store.principals.revoke_principal(id, now()).await? {
-        state.tokens.clear();
-        tracing::info!(principal = %id, by = %caller.0.id, "principal revoked");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("no active principal {id}")))
-    }
-}
-
-/// When a new token should stop working.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTokenRequest {
-    /// Expiry; none means it works until revoked.
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A new token (shown only here).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenCreated {
-    /// The bearer token. It is not stored and cannot be shown again.
-    pub token: String,
-    /// Its id, to revoke it.
-    pub token_id: Uuid,
-    /// When it stops working.
-    pub expires_at: Option<DateTime<Utc>>,
+    state.principals.revoke(id).await.map_err(|e| match e {
+        PrincipalError::NotFound(_) => ApiError::NotFound(format!("no active principal {id}")),
+        e => e.into(),
+    })?;
+    tracing::info!(principal = %id, by = %admin.id, "principal revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Add a token to a principal.
@@ -196,14 +154,13 @@ pub struct TokenCreated {
 )]
 pub async fn add_token(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
-    let req: NewTokenRequest = if body.is_empty() { NewTokenRequest::default() } else { json_body(&body)? };
-    let token = auth::add_token(&state.store, id, req.expires_at).await?;
+    let req: NewTokenRequest = if body.is_empty() { NewTokenRequest::default() } else { body_of(&body)? };
+    let token = state.principals.add_token(id, req.expires_at).await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenCreated { token: token.token, token_id: token.stored.id, expires_at: token.stored.expires_at }),
@@ -224,25 +181,15 @@ pub async fn add_token(
 )]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(PrincipalKind::Admin)?;
     let id = parse_id(&id)?;
-    if state.store.principals.revoke_token(id, now()).await? {
-        state.tokens.clear();
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("no active token {id}")))
-    }
-}
-
-/// The eFTI subsets an authority may request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubsetsRequest {
-    /// Subset ids (`EU01`, `identifier`, … or `full` for all); empty grants nothing.
-    pub subsets: Vec<String>,
+    state.principals.revoke_token(id).await.map_err(|e| match e {
+        PrincipalError::NotFound(_) => ApiError::NotFound(format!("no active token {id}")),
+        e => e.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Replace the eFTI subsets an authority may request.
@@ -251,7 +198,7 @@ pub struct SubsetsRequest {
     params(("id" = Uuid, Path, description = "Principal id")),
     request_body = SubsetsRequest,
     responses(
-        (status = 200, description = "The authority as it is now", body = Principal),
+        (status = 200, description = "The authority as it is now", body = PrincipalView),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active principal", body = Problem, content_type = "application/problem+json"),
@@ -261,15 +208,13 @@ pub struct SubsetsRequest {
 )]
 pub async fn set_subsets(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(admin): Admin,
     Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Json<Principal>, ApiError> {
-    caller.require(PrincipalKind::Admin)?;
+    JsonBytes(body): JsonBytes,
+) -> Result<Json<PrincipalView>, ApiError> {
     let id = parse_id(&id)?;
-    let req: SubsetsRequest = json_body(&body)?;
-    let principal = auth::set_subsets(&state.store, id, &req.subsets).await?;
-    state.tokens.clear();
-    tracing::info!(principal = %id, subsets = ?req.subsets, by = %caller.0.id, "authority subsets set");
-    Ok(Json(principal))
+    let req: SubsetsRequest = body_of(&body)?;
+    let principal = state.principals.set_subsets(id, &req.subsets).await?;
+    tracing::info!(principal = %id, subsets = ?req.subsets, by = %admin.id, "authority subsets set");
+    Ok(Json(principal.into()))
 }

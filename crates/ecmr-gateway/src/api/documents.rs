@@ -1,56 +1,28 @@
 //! The party API: submit, extend, read and list signed documents, and read who accessed them.
 
 use axum::Json;
-use axum::body::Bytes;
+
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::app::{AppState, Caller};
+use crate::api::extract::{JsonBytes, Party, RequestId};
 use crate::error::{ApiError, Problem};
-use crate::ingest::{self, EventCheck};
-use crate::store::{
-    AppendOutcome, AuditEntry, DocumentSummary, FollowUp, InsertOutcome, ListQuery, PrincipalKind, StoredDocument, now,
+use crate::service::documents::{ListFilter, Outcome, Stored};
+use crate::service::principals::PrincipalRef;
+pub use crate::service::uil::Uil;
+use crate::state::AppState;
+use crate::store::{AuditEntry, DocumentSummary};
+pub use ecmr_wire::party::{
+    AuditRecord, DocumentPage, DocumentReceipt, FollowUpMessage, ParticipantAdded, ParticipantRequest,
 };
-
-/// The eFTI Unique Information Locator of a document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Uil {
-    /// This gate's id.
-    pub gate_id: String,
-    /// The platform id the gateway stores as.
-    pub platform_id: String,
-    /// The document id.
-    pub dataset_id: Uuid,
-}
-
-/// What the gateway holds of a document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-pub struct DocumentReceipt {
-    /// The document id (the eFTI datasetId).
-    pub id: Uuid,
-    /// Where eFTI authorities find it.
-    pub uil: Uil,
-    /// The note number.
-    pub note_number: String,
-    /// Lifecycle state (`issued`, `in_transit`, `delivered`, `refused`, `cancelled`).
-    pub state: String,
-    /// Seq of the last event.
-    pub last_seq: i64,
-    /// Digest of the last event: the `prev` of the next one.
-    pub last_event_digest: String,
-    /// When the gateway first received the document.
-    pub received_at: DateTime<Utc>,
-    /// When the last event was stored.
-    pub updated_at: DateTime<Utc>,
-}
 
 fn receipt(state: &AppState, s: &DocumentSummary) -> DocumentReceipt {
     DocumentReceipt {
@@ -66,39 +38,44 @@ fn receipt(state: &AppState, s: &DocumentSummary) -> DocumentReceipt {
         last_event_digest: s.last_event_digest.clone(),
         received_at: s.received_at,
         updated_at: s.updated_at,
+        appended_seqs: Vec::new(),
+        identity_warnings: Vec::new(),
     }
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no document {id} that the caller may see"))
+/// 201 for what was stored now, 200 for what was stored before and for a chain extended by a submitted document
+/// (with the seqs appended).
+fn answer(state: &AppState, stored: Stored) -> (StatusCode, Json<DocumentReceipt>) {
+    let Stored { outcome, summary, identity_warnings } = stored;
+    let mut receipt = receipt(state, &summary);
+    receipt.identity_warnings = identity_warnings;
+    let status = match outcome {
+        Outcome::Stored => StatusCode::CREATED,
+        Outcome::AlreadyStored => StatusCode::OK,
+        Outcome::Extended(seqs) => {
+            receipt.appended_seqs = seqs;
+            StatusCode::OK
+        }
+    };
+    (status, Json(receipt))
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// Loads a document the calling party may see; anything else is 404 (existence is not revealed).
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<StoredDocument, ApiError> {
-    let uuid = Uuid::parse_str(id).map_err(|_| not_found(id))?;
-    let keys = caller.key_ids();
-    if !state.store.documents.is_linked(uuid, &keys).await? {
-        return Err(not_found(id));
-    }
-    state.store.documents.get_document(uuid).await?.ok_or_else(|| not_found(id))
-}
-
-/// Submit a signed document. It is parsed, verified completely and validated before it is stored; the caller
-/// must hold a key that signed one of its events.
+/// Submit or sync a signed document. It is parsed, verified completely and validated; the caller must hold a key
+/// that signed one of its events. A new document is stored (201). For a document already stored, its events
+/// must start with the stored chain or be its first ones: the same chain or a shorter one changes nothing (200);
+/// a longer one has its new events appended in order (200, with `appended_seqs`), each of which the caller must
+/// be allowed to append as with `POST /v1/documents/{id}/events`. Retrying a sync is always safe.
 #[utoipa::path(
     post, path = "/v1/documents", tag = "documents",
     request_body(content = Object, content_type = "application/json", description = "A signed document `ecmr-document/1`"),
     responses(
         (status = 201, description = "Stored", body = DocumentReceipt),
-        (status = 200, description = "The same document was stored before", body = DocumentReceipt),
+        (status = 200, description = "Already stored as far, or further (nothing changed), or extended by the new events named in `appended_seqs`", body = DocumentReceipt),
         (status = 400, description = "Not strict JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a party, or none of its keys signed the document", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Same id with other content, or a note number the sender already used", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a party, none of its keys signed the document, or it did not sign a new event", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A document with this id is stored that the caller may not see, and the submitted one is longer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The chain differs from the stored one (`document-id-taken` from seq 0, else `chain-diverged`; `seq`, `stored_digest` and `submitted_digest` say where), or a note number the sender already used", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Does not verify, or the note is invalid (failures and findings included)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -106,33 +83,11 @@ async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<StoredDo
 )]
 pub async fn submit(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
+    Party(party): Party,
+    request_id: RequestId,
+    JsonBytes(body): JsonBytes,
 ) -> Result<(StatusCode, Json<DocumentReceipt>), ApiError> {
-    let party = caller.require(PrincipalKind::Party)?;
-    let checked = ingest::check_document(&state.verifier, &body, party.id)?;
-    if !party.keys.iter().any(|k| checked.signer_key_ids.contains(&k.key_id)) {
-        return Err(ApiError::Forbidden("none of the caller's keys signed this document".into()));
-    }
-    let mut record = checked.record;
-    if let Some(issued) = record.events.first() {
-        let owner = state.store.principals.key_owner(&issued.signer_key_id).await?;
-        record.sender_ref = crate::store::sender_ref(&issued.signer_key_id, owner);
-    }
-    let id = record.id;
-    let number = record.note_number.clone();
-    match state.store.documents.insert_document(record).await? {
-        InsertOutcome::Created(s) => Ok((StatusCode::CREATED, Json(receipt(&state, &s)))),
-        InsertOutcome::Identical(s) => Ok((StatusCode::OK, Json(receipt(&state, &s)))),
-        InsertOutcome::IdTaken => Err(ApiError::Conflict {
-            slug: "document-id-taken",
-            detail: format!("a different document with id {id} is already stored"),
-        }),
-        InsertOutcome::NoteNumberTaken { existing } => Err(ApiError::Conflict {
-            slug: "note-number-taken",
-            detail: format!("the sender already used note number {number:?} for document {existing}"),
-        }),
-    }
+    Ok(answer(&state, state.documents.submit(&party, body, request_id.get()).await?))
 }
 
 /// Append one signed event to a document. It is verified against the stored chain; the caller must hold the
@@ -155,50 +110,26 @@ pub async fn submit(
 )]
 pub async fn append(
     State(state): State<AppState>,
-    caller: Caller,
+    Party(party): Party,
+    request_id: RequestId,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<(StatusCode, Json<DocumentReceipt>), ApiError> {
-    let party = caller.require(PrincipalKind::Party)?;
-    let event = ingest::parse_body(&body)?;
-    let stored = visible(&state, &caller, &id).await?;
-    match ingest::event_signer(&event) {
-        Some(key) if party.keys.iter().any(|k| k.key_id == key) => {}
-        Some(_) => return Err(ApiError::Forbidden("the event is signed by a key the caller does not hold".into())),
-        None => {
-            return Err(ApiError::Unprocessable {
-                slug: "invalid-event",
-                detail: "the event has no readable signer.public_key".into(),
-                failures: Vec::new(),
-                findings: Vec::new(),
-            });
-        }
-    }
-    let seq_taken = |seq: i64| ApiError::Conflict {
-        slug: "event-seq-taken",
-        detail: format!("another event already holds seq {seq} of document {id}"),
-    };
-    match ingest::check_event(&state.verifier, &stored, &event, party.id)? {
-        EventCheck::AlreadyStored => Ok((StatusCode::OK, Json(receipt(&state, &stored.summary)))),
-        EventCheck::SeqTaken { seq } => Err(seq_taken(i64::try_from(seq).unwrap_or(i64::MAX))),
-        EventCheck::Append(a) => {
-            let seq = a.event.seq;
-            match state.store.documents.append_event(*a).await? {
-                AppendOutcome::Appended(s) => Ok((StatusCode::CREATED, Json(receipt(&state, &s)))),
-                AppendOutcome::Identical(s) => Ok((StatusCode::OK, Json(receipt(&state, &s)))),
-                AppendOutcome::SeqTaken { .. } => Err(seq_taken(seq)),
-                AppendOutcome::NotFound => Err(not_found(&id)),
-            }
-        }
-    }
+    Ok(answer(&state, state.documents.append(&party, &id, &body, request_id.get()).await?))
 }
 
-/// The full signed document: the note as issued and every event.
+/// The media type of a bundle: the signed document with the gateway's receipts and attestations.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.ecmr.bundle+json";
+
+/// The full signed document: the note as issued and every event. With `Accept: application/vnd.ecmr.bundle+json`,
+/// a bundle (`ecmr-bundle/1`): the document with a receipt for every event and an attestation of every signer key
+/// the party directory knows, each signed by the gateway's key (`GET /.well-known/ecmr-gateway`), for checking
+/// offline (`ecmr verify --gateway-key`).
 #[utoipa::path(
     get, path = "/v1/documents/{id}", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The signed document", body = Object, content_type = "application/json"),
+        (status = 200, description = "The signed document, or with `Accept: application/vnd.ecmr.bundle+json` the bundle", content((Object = "application/json"), (Object = "application/vnd.ecmr.bundle+json"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document the caller may see", body = Problem, content_type = "application/problem+json"),
@@ -207,26 +138,24 @@ pub async fn append(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    Party(party): Party,
+    request_id: RequestId,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = caller.require(PrincipalKind::Party)?;
-    let doc = visible(&state, &caller, &id).await?;
-    state
-        .store
-        .audit
-        .append(AuditEntry {
-            at: now(),
-            document_id: Some(doc.summary.id),
-            principal_id: party.id,
-            principal_kind: party.kind,
-            action: "document.read".into(),
-            reason: None,
-            request_id: request_id(&headers),
-        })
-        .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], doc.to_json()).into_response())
+    let doc = state.documents.read(&party, &id, request_id.get()).await?;
+    let wants_bundle = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(BUNDLE_MEDIA_TYPE)));
+    if !wants_bundle {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], doc.to_json()).into_response());
+    }
+    let bundle = state.documents.bundle(&doc, &state.gate_keys).await?;
+    let body = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(format!("bundle: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, BUNDLE_MEDIA_TYPE)], body).into_response())
 }
 
 /// Filters and paging of the caller's documents.
@@ -244,16 +173,6 @@ pub struct ListParams {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-/// A page of documents.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DocumentPage {
-    /// The documents, oldest update first.
-    pub items: Vec<DocumentReceipt>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
 }
 
 fn encode_cursor(s: &DocumentSummary) -> String {
@@ -286,10 +205,9 @@ const ROLES: [&str; 4] = ["sender", "carrier", "successive_carrier", "consignee"
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    Party(party): Party,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<DocumentPage>, ApiError> {
-    caller.require(PrincipalKind::Party)?;
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if let Some(s) = &p.state
         && !STATES.contains(&s.as_str())
@@ -315,10 +233,22 @@ pub async fn list(
         return Err(ApiError::BadRequest(format!("limit {limit} is not between 1 and 500")));
     }
     let after = p.cursor.as_deref().map(decode_cursor).transpose()?;
-    let query = ListQuery { key_ids: caller.key_ids(), state: p.state, role: p.role, updated_since, after, limit };
-    let page = state.store.documents.list_documents(&query).await?;
+    let filter = ListFilter { state: p.state, role: p.role, updated_since, after, limit };
+    let page = state.documents.list(&party, filter).await?;
     let next_cursor = if page.len() == limit as usize { page.last().map(encode_cursor) } else { None };
     Ok(Json(DocumentPage { items: page.iter().map(|s| receipt(&state, s)).collect(), next_cursor }))
+}
+
+/// An audit entry as a document's parties read it.
+fn audit_record((e, principal): (AuditEntry, PrincipalRef)) -> AuditRecord {
+    // The stored details name the principal under its kind as well; it is `principal` here.
+    let details = e.reason.as_deref().and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()).map(|mut d| {
+        if let Some(map) = d.as_object_mut() {
+            map.remove(principal.kind.as_str());
+        }
+        d
+    });
+    AuditRecord { at: e.at, document_id: e.document_id, principal, action: e.action, details, request_id: e.request_id }
 }
 
 /// Who accessed a document, when and why: the audit log of one of the caller's documents.
@@ -326,7 +256,7 @@ pub async fn list(
     get, path = "/v1/documents/{id}/audit", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The entries, oldest first", body = Vec<AuditEntry>),
+        (status = 200, description = "The entries, oldest first", body = Vec<AuditRecord>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document the caller may see", body = Problem, content_type = "application/problem+json"),
@@ -335,15 +265,40 @@ pub async fn list(
 )]
 pub async fn audit(
     State(state): State<AppState>,
-    caller: Caller,
+    Party(party): Party,
     Path(id): Path<String>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    caller.require(PrincipalKind::Party)?;
-    let uuid = Uuid::parse_str(&id).map_err(|_| not_found(&id))?;
-    if !state.store.documents.is_linked(uuid, &caller.key_ids()).await? {
-        return Err(not_found(&id));
-    }
-    Ok(Json(state.store.audit.for_document(uuid).await?))
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    Ok(Json(state.documents.audit_log(&party, &id).await?.into_iter().map(audit_record).collect()))
+}
+
+/// Give another party principal access to one of the caller's documents: it reads the document and may post
+/// events for the role the note names it in (its keys and the identity check decide). Audited
+/// (`participant.added`).
+#[utoipa::path(
+    post, path = "/v1/documents/{id}/participants", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    request_body(content = ParticipantRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Access given", body = ParticipantAdded),
+        (status = 200, description = "The principal had been given access before", body = ParticipantAdded),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an active party principal", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_participant(
+    State(state): State<AppState>,
+    Party(party): Party,
+    request_id: RequestId,
+    Path(id): Path<String>,
+    JsonBytes(body): JsonBytes,
+) -> Result<(StatusCode, Json<ParticipantAdded>), ApiError> {
+    let req: ParticipantRequest = crate::api::control::body_of(&body)?;
+    let (doc, who, added) = state.documents.add_participant(&party, &id, req.principal_id, request_id.get()).await?;
+    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ParticipantAdded { document_id: doc, principal_id: who.id, name: who.name })))
 }
 
 /// The follow-up messages control authorities sent about one of the caller's documents.
@@ -351,7 +306,7 @@ pub async fn audit(
     get, path = "/v1/documents/{id}/follow-ups", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The messages, oldest first", body = Vec<FollowUp>),
+        (status = 200, description = "The messages, oldest first", body = Vec<FollowUpMessage>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document the caller may see", body = Problem, content_type = "application/problem+json"),
@@ -360,13 +315,20 @@ pub async fn audit(
 )]
 pub async fn follow_ups(
     State(state): State<AppState>,
-    caller: Caller,
+    Party(party): Party,
     Path(id): Path<String>,
-) -> Result<Json<Vec<FollowUp>>, ApiError> {
-    caller.require(PrincipalKind::Party)?;
-    let uuid = Uuid::parse_str(&id).map_err(|_| not_found(&id))?;
-    if !state.store.documents.is_linked(uuid, &caller.key_ids()).await? {
-        return Err(not_found(&id));
-    }
-    Ok(Json(state.store.control.follow_ups(uuid).await?))
+) -> Result<Json<Vec<FollowUpMessage>>, ApiError> {
+    let messages = state.documents.follow_ups(&party, &id).await?;
+    Ok(Json(
+        messages
+            .into_iter()
+            .map(|(m, principal)| FollowUpMessage {
+                request_id: m.request_id,
+                document_id: m.document_id,
+                principal,
+                message: m.message,
+                at: m.at,
+            })
+            .collect(),
+    ))
 }

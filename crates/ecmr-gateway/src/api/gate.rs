@@ -8,15 +8,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-use uuid::Uuid;
 
-use super::control::{NOTE_MAX, entry, read_dataset, subset_params};
-use crate::app::{AppState, Caller};
+use super::control::read::{dataset_response, subset_params};
+use crate::api::extract::{Gate, RequestId};
 use crate::error::{ApiError, Problem};
-use crate::store::{ControlRequest, ControlWrite, Durability, FollowUp, PrincipalKind, now};
+use crate::service::audit::Via;
+use crate::service::efti::NOTE_MAX;
+use crate::state::AppState;
 
 /// The consignment of one of our documents, holding only the elements of the requested subsets.
 #[utoipa::path(
@@ -36,14 +36,13 @@ use crate::store::{ControlRequest, ControlWrite, Durability, FollowUp, Principal
 )]
 pub async fn get_consignment(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
+    Gate(who): Gate,
+    request_id: RequestId,
     Path(dataset_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let who = caller.require(PrincipalKind::Gate)?;
     let subsets = subset_params(query.as_deref())?;
-    read_dataset(&state, who, &dataset_id, &subsets, false, &headers, "gate").await
+    Ok(dataset_response(state.efti.read(&who, Via::Gate, &dataset_id, &subsets, false, request_id.get()).await?))
 }
 
 /// A follow-up message about one of our documents, from an authority through its gate.
@@ -62,14 +61,11 @@ pub async fn get_consignment(
 )]
 pub async fn follow_up(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
+    Gate(who): Gate,
+    request_id: RequestId,
     Path(dataset_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let who = caller.require(PrincipalKind::Gate)?;
-    let not_found = || ApiError::NotFound(format!("no dataset {dataset_id} on this gateway's platform"));
-    let id = Uuid::try_parse(&dataset_id).map_err(|_| not_found())?;
     let message = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the follow-up message is not UTF-8 text".into()))?
         .trim()
@@ -80,33 +76,6 @@ pub async fn follow_up(
     if message.chars().count() > NOTE_MAX {
         return Err(ApiError::BadRequest(format!("the follow-up message is longer than {NOTE_MAX} characters")));
     }
-    if state.store.documents.get_document(id).await?.is_none() {
-        return Err(not_found());
-    }
-    // The gate's message is stored like an authority's: against a request of its own (the follow-up needs one).
-    let at = now();
-    let request_id = Uuid::now_v7();
-    let request = ControlRequest {
-        id: request_id,
-        kind: "uil".into(),
-        principal_id: who.id,
-        document_id: Some(id),
-        subsets: String::new(),
-        status: "COMPLETE".into(),
-        error_code: None,
-        error_description: None,
-        data: None,
-        answered_seq: None,
-        created_at: at,
-    };
-    let what = json!({ "requestId": request_id, "outcome": "sent", "message": message });
-    let audit = vec![entry(who, Some(id), "gate.follow_up", what, &headers)];
-    let follow_up = FollowUp { request_id, document_id: id, principal_id: who.id, message, at };
-    let durability = Durability::Full;
-    state
-        .store
-        .control
-        .record(ControlWrite { request: Some(request), follow_up: Some(follow_up), audit, durability })
-        .await?;
+    state.efti.gate_follow_up(&who, &dataset_id, message, request_id.get()).await?;
     Ok(StatusCode::OK.into_response())
 }

@@ -11,39 +11,17 @@
 //! Errors in the body are answered as `application/problem+xml` (RFC 7807, appendix A) with the position of the
 //! fault (`line`, `column`, `path`); authentication and kind errors are problem documents as on every route.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ecmr::efti::identifiers;
-use ecmr::efti::search::{IdentifierType, index_keys};
-use serde_json::json;
 
-use crate::app::{AppState, Caller};
+use crate::api::extract::{Platform, RequestId, XmlBytes};
 use crate::error::{ApiError, Problem, RawBody};
-use crate::store::{AuditEntry, PlatformDataset, PlatformIdentifier, Principal, PrincipalKind, now};
+use crate::service::efti::RegisterError;
+use crate::state::AppState;
 
 /// Media type of the XML problem documents of this API.
 pub const PROBLEM_XML: &str = "application/problem+xml";
-
-/// Longest dataset id accepted (as for the RI's gate and platform ids).
-pub const DATASET_ID_MAX: usize = 255;
-
-/// The eFTI platform id of a platform principal: the `platformId` string of its details.
-pub fn platform_id_of(p: &Principal) -> Option<&str> {
-    p.details.get("platformId").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// The caller as a platform with its platform id; anyone else gets 403.
-fn platform(caller: &Caller) -> Result<(&Principal, String), ApiError> {
-    let who = caller.require(PrincipalKind::Platform)?;
-    let id = platform_id_of(who).ok_or_else(|| {
-        ApiError::Forbidden(
-            "this platform principal has no eFTI platform id: set \"platformId\" in its details".to_owned(),
-        )
-    })?;
-    Ok((who, id.to_owned()))
-}
 
 /// Escapes text for XML content.
 fn escape(s: &str) -> String {
@@ -87,15 +65,6 @@ fn problem_xml(status: StatusCode, slug: &str, title: &str, detail: &str, at: Op
     resp
 }
 
-/// The stored kind of an identifier type (as in the `identifiers` table of our own documents).
-fn kind(t: IdentifierType) -> &'static str {
-    match t {
-        IdentifierType::Means => "vehicle",
-        IdentifierType::Equipment => "equipment",
-        IdentifierType::Carried => "carried_equipment",
-    }
-}
-
 /// Register or replace the identifiers of one of the calling platform's consignments.
 #[utoipa::path(
     put, path = "/api/platform/v0/consignments/{datasetId}", tag = "platform",
@@ -104,7 +73,8 @@ fn kind(t: IdentifierType) -> &'static str {
         description = "`consignment` of `consignment-identifier.xsd`"),
     responses(
         (status = 200, description = "Registered (or replaced)"),
-        (status = 400, description = "Not a valid identifier dataset, with its position", body = String, content_type = "application/problem+xml"),
+        (status = 400, description = "Not a valid identifier dataset, with its position; or more than 256 pieces of equipment or movements", body = String, content_type = "application/problem+xml"),
+        (status = 413, description = "Larger than 128 KiB", body = String, content_type = "application/problem+xml"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a platform, or no platform id", body = Problem, content_type = "application/problem+json"),
     ),
@@ -112,71 +82,34 @@ fn kind(t: IdentifierType) -> &'static str {
 )]
 pub async fn put_consignment(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
+    Platform { principal, .. }: Platform,
+    request_id: RequestId,
     Path(dataset_id): Path<String>,
-    body: Bytes,
+    XmlBytes(body): XmlBytes,
 ) -> Result<Response, ApiError> {
-    let (who, platform_id) = platform(&caller)?;
     let bad = |slug: &str, title: &str, detail: String, at: Option<Position>| {
         Ok(problem_xml(StatusCode::BAD_REQUEST, slug, title, &detail, at))
     };
-    if dataset_id.trim().is_empty()
-        || dataset_id.chars().count() > DATASET_ID_MAX
-        || !super::control::id_chars_ok(&dataset_id)
-    {
-        return bad(
-            "invalid-dataset-id",
-            "Invalid dataset id",
-            format!("datasetId {dataset_id:?}: 1 to 255 letters, digits, spaces and -@./#&+_"),
-            None,
-        );
-    }
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return bad("invalid-xml", "Invalid identifier dataset", "the body is not UTF-8".to_owned(), None);
-    };
-    let consignment = match identifiers::parse(text) {
-        Ok(c) => c,
-        Err(e) => {
+    match state.efti.register_dataset(&principal, &dataset_id, &body, request_id.get()).await {
+        Ok(_) => Ok(StatusCode::OK.into_response()),
+        Err(e @ RegisterError::DatasetId(_)) => bad("invalid-dataset-id", "Invalid dataset id", e.to_string(), None),
+        Err(e @ RegisterError::NotUtf8) => bad("invalid-xml", "Invalid identifier dataset", e.to_string(), None),
+        Err(RegisterError::Invalid(e)) => {
             let at = Position { line: e.line, column: e.column, path: e.path.clone() };
-            return bad("invalid-xml", "Invalid identifier dataset", e.to_string(), Some(at));
+            bad("invalid-xml", "Invalid identifier dataset", e.to_string(), Some(at))
         }
-    };
-    let rows: Vec<PlatformIdentifier> = index_keys(&consignment)
-        .into_iter()
-        .map(|k| PlatformIdentifier {
-            kind: kind(k.identifier_type).to_owned(),
-            value: k.identifier,
-            country: Some(k.registration_country),
-            mode_code: k.mode_code,
-            dangerous_goods: k.dangerous_goods_indicator,
-        })
-        .collect();
-    let at = now();
-    let reason = json!({
-        "platform": { "id": who.id, "name": who.name, "platformId": platform_id },
-        "datasetId": dataset_id,
-        "identifiers": rows.len(),
-    });
-    let audit = AuditEntry {
-        at,
-        document_id: None,
-        principal_id: who.id,
-        principal_kind: who.kind,
-        action: "platform.dataset.put".to_owned(),
-        reason: Some(reason.to_string()),
-        request_id: headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
-    };
-    let dataset = PlatformDataset {
-        platform_id,
-        dataset_id,
-        principal_id: who.id,
-        xml: text.to_owned(),
-        identifiers: rows,
-        updated_at: at,
-    };
-    state.store.control.put_dataset(&dataset, &audit).await?;
-    Ok(StatusCode::OK.into_response())
+        Err(e @ RegisterError::TooLarge(_)) => Ok(problem_xml(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Dataset too large",
+            &e.to_string(),
+            None,
+        )),
+        Err(e @ RegisterError::TooMany { .. }) => bad("too-many-items", "Dataset too large", e.to_string(), None),
+        Err(RegisterError::Store(e)) => Err(e.into()),
+        // The extractor refuses a platform principal without an id before this is reached.
+        Err(e @ RegisterError::NoPlatformId) => Err(ApiError::Forbidden(e.to_string())),
+    }
 }
 
 /// Who the calling platform is: its platform id (`appId`) and role.
@@ -189,8 +122,7 @@ pub async fn put_consignment(
     ),
     security(("bearer" = []))
 )]
-pub async fn whoami(caller: Caller) -> Result<Response, ApiError> {
-    let (_, platform_id) = platform(&caller)?;
+pub async fn whoami(Platform { platform_id, .. }: Platform) -> Result<Response, ApiError> {
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<whoamiResponse><appId>{}</appId><role>PLATFORM</role></whoamiResponse>",
         escape(&platform_id)

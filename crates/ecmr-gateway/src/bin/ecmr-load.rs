@@ -10,6 +10,9 @@
 //! document while submitting it instead of beforehand (for filling a store with up to 1,000,000 documents without
 //! holding them all in memory; the ingest figure then includes the client's signing).
 //!
+//! Every gateway request goes through `ecmr-client` (with retries off, so that a failure counts as one); the bare
+//! server's plain `GET`s use the same hyper client underneath.
+//!
 //! ```text
 //! ecmr-load --url http://127.0.0.1:8080 --admin-token-file ecmr-data/admin-token --docs 20000 --connections 64
 //! ```
@@ -21,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ecmr::keys::{FileKey, Signer as _};
+use ecmr_client::wire::admin::NewPrincipal;
+use ecmr_client::wire::control::{SearchWithIdentifiersRequestDto, UilDto};
+use ecmr_client::wire::party::PrincipalKind;
+use ecmr_client::{Client as Gateway, SubmitOutcome};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -58,6 +65,11 @@ struct Args {
     /// The gateway's platform id (for UIL queries).
     #[arg(long, default_value = "ecmr-platform")]
     platform_id: String,
+    /// In a federation: this gate's country. Each search phase then runs twice, searching this gate alone
+    /// (`eftiGateIndicator` = this country) and every gate of the registry, the latter measured from the POST until
+    /// the answer is no longer `PENDING` (the GET polled every millisecond).
+    #[arg(long)]
+    local_country: Option<String>,
     /// Give up after this many seconds per phase.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
@@ -91,26 +103,6 @@ fn loopback(url: &str) -> bool {
     host == "localhost" || host == "[::1]" || host.starts_with("127.")
 }
 
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    url: &str,
-    token: &str,
-    body: Option<Bytes>,
-) -> Result<(u16, Bytes), String> {
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Full::new(body.unwrap_or_default()))
-        .map_err(|e| e.to_string())?;
-    let resp = client.request(req).await.map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok((status, body))
-}
-
 struct Phase {
     ok: usize,
     failed: usize,
@@ -142,25 +134,19 @@ fn report(name: &str, p: &Phase) {
     );
 }
 
-/// Sends `n` requests over `connections` workers; `make(i)` gives the method, URL and body of request `i`.
-async fn run<F>(
-    client: &HttpClient,
-    token: &str,
-    n: usize,
-    connections: usize,
-    max: Duration,
-    ok_status: &'static [u16],
-    make: F,
-) -> Phase
+/// Runs request `i` for `i` in `0..n` over `connections` workers; `make(i)` sends it and says whether it got the
+/// answer expected.
+async fn run<F, Fut>(n: usize, connections: usize, max: Duration, make: F) -> Phase
 where
-    F: Fn(usize) -> (&'static str, String, Option<Bytes>) + Send + Sync + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
     let next = Arc::new(AtomicUsize::new(0));
     let make = Arc::new(make);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (client, token, next, make) = (client.clone(), token.to_owned(), next.clone(), make.clone());
+        let (next, make) = (next.clone(), make.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let (mut ok, mut failed) = (0, 0);
@@ -169,18 +155,11 @@ where
                 if i >= n || start.elapsed() > max {
                     break;
                 }
-                let (method, url, body) = make(i);
                 let t = Instant::now();
-                match call(&client, method, &url, &token, body).await {
-                    Ok((s, _)) if ok_status.contains(&s) => {
+                match make(i).await {
+                    Ok(()) => {
                         ok += 1;
                         lat.push(t.elapsed());
-                    }
-                    Ok((s, b)) => {
-                        failed += 1;
-                        if failed <= 3 {
-                            eprintln!("status {s}: {}", String::from_utf8_lossy(&b));
-                        }
                     }
                     Err(e) => {
                         failed += 1;
@@ -203,6 +182,33 @@ where
     }
     phase.elapsed = start.elapsed();
     phase
+}
+
+/// A plain `GET` answered 200.
+async fn plain_get(client: &HttpClient, url: &str) -> Result<(), String> {
+    let req = hyper::Request::builder().uri(url).body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    if status == 200 { Ok(()) } else { Err(format!("status {status}: {}", String::from_utf8_lossy(&body))) }
+}
+
+/// A client of the gateway with `token`, without retries.
+fn gateway(base: &str, token: &str) -> Result<Gateway, String> {
+    Gateway::builder(base).token(token).retries(0).build().map_err(|e| e.to_string())
+}
+
+/// A new principal's token.
+async fn principal(
+    admin: &Gateway,
+    kind: PrincipalKind,
+    name: &str,
+    keys: Vec<String>,
+    details: Option<serde_json::Value>,
+) -> Result<String, String> {
+    let req = NewPrincipal { kind, name: name.into(), public_keys: keys, details, token_expires_at: None };
+    let created = admin.add_principal(&req).await.map_err(|e| format!("creating {name} failed: {e}"))?;
+    Ok(created.token)
 }
 
 #[tokio::main]
@@ -232,17 +238,18 @@ async fn main() -> Result<(), String> {
     };
     let note: serde_json::Value = serde_json::from_str(&note_text).map_err(|e| e.to_string())?;
 
-    let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build_http();
+    let admin = gateway(&base, &admin)?;
+    // The bare server's plain GETs (`--hello-url`).
+    let bare: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build_http();
     let key = FileKey::generate().map_err(|e| e.to_string())?;
-    let body = serde_json::json!({"kind": "party", "name": "ecmr-load", "public_keys": [key.public_key().to_b64url()]});
-    let (status, resp) =
-        call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, Some(Bytes::from(body.to_string())))
-            .await?;
-    if status != 201 {
-        return Err(format!("creating the load party failed: {status} {}", String::from_utf8_lossy(&resp)));
-    }
-    let created: serde_json::Value = serde_json::from_slice(&resp).map_err(|e| e.to_string())?;
-    let token = created["token"].as_str().unwrap_or_default().to_owned();
+    // The load party is the note's sender, as the gateway's party directory must know it.
+    let sender = &note["sender"];
+    let details = serde_json::json!({"country": sender["address"]["country"],
+        "identifiers": sender.get("identifiers").cloned().unwrap_or_else(|| serde_json::json!([]))});
+    let name = sender["name"].as_str().unwrap_or("ecmr-load");
+    let token =
+        principal(&admin, PrincipalKind::Party, name, vec![key.public_key().to_b64url()], Some(details)).await?;
+    let party = gateway(&base, &token)?;
 
     let signing = Instant::now();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -263,29 +270,43 @@ async fn main() -> Result<(), String> {
             Ok(Bytes::from(doc.into_bytes()))
         }
     };
-    let url = format!("{base}/v1/documents");
+    // A new document is stored (201); anything else counts as a failure.
+    let created = |r: Result<ecmr_client::Submitted, ecmr_client::Error>| match r {
+        Ok(s) if s.outcome == SubmitOutcome::Created => Ok(()),
+        Ok(s) => Err(format!("{} was not new: {:?}", s.receipt.id, s.outcome)),
+        Err(e) => Err(e.to_string()),
+    };
     let ingest = if args.sign_inline {
         println!("submitting {docs} documents, signed while submitting, over {connections} connections to {base}");
-        run(&client, &token, docs, connections, max, &[201], move |i| ("POST", url.clone(), sign(i).ok())).await
+        let (party, sign) = (party.clone(), Arc::new(sign));
+        run(docs, connections, max, move |i| {
+            let (party, body) = (party.clone(), sign(i));
+            async move { created(party.submit(&body?).await) }
+        })
+        .await
     } else {
         let bodies = (0..docs).map(&sign).collect::<Result<Vec<_>, _>>()?;
         println!(
             "signed {docs} documents in {:.2} s; submitting over {connections} connections to {base}",
             signing.elapsed().as_secs_f64()
         );
-        let bodies = Arc::new(bodies);
-        run(&client, &token, docs, connections, max, &[201], move |i| ("POST", url.clone(), bodies.get(i).cloned()))
-            .await
+        let (bodies, party) = (Arc::new(bodies), party.clone());
+        run(docs, connections, max, move |i| {
+            let (party, bodies) = (party.clone(), bodies.clone());
+            async move { created(party.submit(bodies.get(i).map(|b| &b[..]).unwrap_or_default()).await) }
+        })
+        .await
     };
     report("ingest POST /v1/documents", &ingest);
 
     if gets > 0 && ingest.ok > 0 {
         let ids = ids.clone();
         let stored = ingest.ok.min(ids.len());
-        let base = base.clone();
-        let phase = run(&client, &token, gets, connections, max, &[200], move |i| {
+        let party = party.clone();
+        let phase = run(gets, connections, max, move |i| {
             let id = ids.get((i * 7919) % stored).copied().unwrap_or_default();
-            ("GET", format!("{base}/v1/documents/{id}"), None)
+            let party = party.clone();
+            async move { party.document(id).await.map(drop).map_err(|e| e.to_string()) }
         })
         .await;
         report("read GET /v1/documents/{id}", &phase);
@@ -293,37 +314,35 @@ async fn main() -> Result<(), String> {
 
     let (uils, searches) = (args.uils.min(1_000_000), args.searches.min(1_000_000));
     if (uils > 0 || searches > 0) && ingest.ok > 0 {
-        let body = serde_json::json!({"kind": "authority", "name": "ecmr-load authority",
-            "details": {"country": "NL", "subsets": ["full"]}});
-        let (status, resp) =
-            call(&client, "POST", &format!("{base}/v1/admin/principals"), &admin, Some(Bytes::from(body.to_string())))
-                .await?;
-        if status != 201 {
-            return Err(format!("creating the load authority failed: {status} {}", String::from_utf8_lossy(&resp)));
-        }
-        let created: serde_json::Value = serde_json::from_slice(&resp).map_err(|e| e.to_string())?;
-        let authority = created["token"].as_str().unwrap_or_default().to_owned();
+        let details = serde_json::json!({"country": "NL", "subsets": ["full"]});
+        let token = principal(&admin, PrincipalKind::Authority, "ecmr-load authority", vec![], Some(details)).await?;
+        let authority = gateway(&base, &token)?;
         let stored = ingest.ok.min(ids.len());
-        let uil_bodies: Arc<Vec<Bytes>> = Arc::new(if uils > 0 {
+        let uil_queries: Arc<Vec<UilDto>> = Arc::new(if uils > 0 {
             ids.iter()
                 .take(stored)
-                .map(|id| {
-                    let b = serde_json::json!({"gateId": args.gate_id, "platformId": args.platform_id,
-                        "datasetId": id, "subsetId": ["EU01"]});
-                    Bytes::from(b.to_string())
+                .map(|id| UilDto {
+                    gate_id: args.gate_id.clone(),
+                    platform_id: args.platform_id.clone(),
+                    dataset_id: id.to_string(),
+                    subset_id: vec!["EU01".into()],
                 })
                 .collect()
         } else {
             Vec::new()
         });
-        let uil_url = format!("{base}/v1/control/uil");
-        let search_url = format!("{base}/v1/control/identifiers");
-        if uils > 0 {
-            check_complete(&client, &uil_url, &authority, uil_bodies.first().cloned()).await?;
+        // One request of each kind must find its consignment before the phase is measured.
+        if let Some(q) = uil_queries.first() {
+            let a = authority.request_uil(q).await.map_err(|e| e.to_string())?;
+            if a.status != "COMPLETE" || a.data.is_none() {
+                return Err(format!("the UIL query did not answer COMPLETE with data: {a:?}"));
+            }
         }
         if searches > 0 {
-            let first = serde_json::json!({"identifier": vehicle(&run_id, 0)}).to_string();
-            check_complete(&client, &search_url, &authority, Some(Bytes::from(first))).await?;
+            let a = authority.search_identifiers(&search(&run_id, 0)).await.map_err(|e| e.to_string())?;
+            if a.identifiers.is_empty() {
+                return Err(format!("the identifier search found nothing: {a:?}"));
+            }
         }
         let counts = if args.read_connections.is_empty() { vec![connections] } else { args.read_connections.clone() };
         for (round, &c) in counts.iter().enumerate() {
@@ -331,29 +350,87 @@ async fn main() -> Result<(), String> {
             // Each round starts elsewhere in the store, so that rounds do not read the same documents.
             let offset = round * 104_729;
             if uils > 0 {
-                let (bodies, url) = (uil_bodies.clone(), uil_url.clone());
-                let phase = run(&client, &authority, uils, c, max, &[202], move |i| {
-                    ("POST", url.clone(), bodies.get((i * 7919 + offset) % stored).cloned())
+                let (queries, authority) = (uil_queries.clone(), authority.clone());
+                let phase = run(uils, c, max, move |i| {
+                    let (queries, authority) = (queries.clone(), authority.clone());
+                    async move {
+                        let q = queries.get((i * 7919 + offset) % stored).ok_or("no query")?;
+                        authority.request_uil(q).await.map(drop).map_err(|e| e.to_string())
+                    }
                 })
                 .await;
                 report(&format!("eFTI POST /v1/control/uil (EU01), {c} connections, {stored} stored"), &phase);
             }
-            if searches > 0 {
-                let (run_id, url) = (run_id.clone(), search_url.clone());
-                let phase = run(&client, &authority, searches, c, max, &[200], move |i| {
-                    let body = serde_json::json!({"identifier": vehicle(&run_id, (i * 7919 + offset) % stored)});
-                    ("POST", url.clone(), Some(Bytes::from(body.to_string())))
+            if searches > 0
+                && let Some(country) = &args.local_country
+            {
+                let (local_run, local_authority, country) = (run_id.clone(), authority.clone(), country.clone());
+                let phase = run(searches, c, max, move |i| {
+                    let mut q = search(&local_run, (i * 7919 + offset) % stored);
+                    q.efti_gate_indicator = vec![country.clone()];
+                    let authority = local_authority.clone();
+                    async move {
+                        let a = authority.search_identifiers(&q).await.map_err(|e| e.to_string())?;
+                        if a.status != "COMPLETE" || a.identifiers.is_empty() {
+                            return Err(format!(
+                                "the local search answered {} with {} hits",
+                                a.status,
+                                a.identifiers.len()
+                            ));
+                        }
+                        Ok(())
+                    }
+                })
+                .await;
+                report(&format!("eFTI identifier search, this gate only, {c} connections, {stored} stored"), &phase);
+                let (run_id, authority) = (run_id.clone(), authority.clone());
+                let phase = run(searches, c, max, move |i| {
+                    let (q, authority) = (search(&run_id, (i * 7919 + offset) % stored), authority.clone());
+                    async move { federated_search(&authority, &q).await }
+                })
+                .await;
+                report(&format!("eFTI identifier search, every gate, to COMPLETE, {c} connections"), &phase);
+            } else if searches > 0 {
+                let (run_id, authority) = (run_id.clone(), authority.clone());
+                let phase = run(searches, c, max, move |i| {
+                    let (q, authority) = (search(&run_id, (i * 7919 + offset) % stored), authority.clone());
+                    async move { authority.search_identifiers(&q).await.map(drop).map_err(|e| e.to_string()) }
                 })
                 .await;
                 report(&format!("eFTI POST /v1/control/identifiers, {c} connections, {stored} stored"), &phase);
             }
             if let Some(hello) = &hello_url {
                 let n = args.hellos.unwrap_or(uils.max(searches));
-                let url = hello.clone();
-                let phase = run(&client, "none", n, c, max, &[200], move |_| ("GET", url.clone(), None)).await;
+                let (url, client) = (hello.clone(), bare.clone());
+                let phase = run(n, c, max, move |_| {
+                    let (url, client) = (url.clone(), client.clone());
+                    async move { plain_get(&client, &url).await }
+                })
+                .await;
                 report(&format!("hello GET {hello}, {c} connections"), &phase);
             }
         }
+    }
+    Ok(())
+}
+
+/// A search of every gate, until its answer is in: POST, then GET every millisecond while `PENDING`. Every gate
+/// must answer `COMPLETE` and the consignment be found.
+async fn federated_search(authority: &Gateway, q: &SearchWithIdentifiersRequestDto) -> Result<(), String> {
+    let mut a = authority.search_identifiers(q).await.map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while a.status == "PENDING" {
+        if Instant::now() > deadline {
+            return Err("still PENDING after 120 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        a = authority.identifiers_answer(&a.request_id).await.map_err(|e| e.to_string())?;
+    }
+    if let Some(g) = a.gates.iter().find(|g| g.status != "COMPLETE") {
+        return Err(format!("gate {:?} answered {}", g.gate_id, g.status));
+    }
+    if a.gates.len() < 2 || a.identifiers.is_empty() {
+        return Err(format!("{} gates answered, {} consignments found", a.gates.len(), a.identifiers.len()));
     }
     Ok(())
 }
@@ -363,13 +440,14 @@ fn vehicle(run_id: &str, i: usize) -> String {
     format!("L{}{i}", run_id.get(..6).unwrap_or_default()).to_ascii_uppercase()
 }
 
-/// One request that must answer `status: COMPLETE` before a phase is measured.
-async fn check_complete(client: &HttpClient, url: &str, token: &str, body: Option<Bytes>) -> Result<(), String> {
-    let (status, resp) = call(client, "POST", url, token, body).await?;
-    let v: serde_json::Value = serde_json::from_slice(&resp).unwrap_or_default();
-    let found = v["identifiers"].as_array().is_none_or(|a| !a.is_empty());
-    if v["status"] != "COMPLETE" || !found {
-        return Err(format!("{url} did not answer COMPLETE with data: {status} {v}"));
+/// The identifier search that finds document `i`.
+fn search(run_id: &str, i: usize) -> SearchWithIdentifiersRequestDto {
+    SearchWithIdentifiersRequestDto {
+        identifier: vehicle(run_id, i),
+        identifier_type: Vec::new(),
+        mode_code: None,
+        registration_country_code: None,
+        dangerous_goods_indicator: None,
+        efti_gate_indicator: Vec::new(),
     }
-    Ok(())
 }

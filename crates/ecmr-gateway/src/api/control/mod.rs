@@ -1,0 +1,46 @@
+//! The eFTI authority API, compatible with the EU reference implementation's (RI) `simulator-api.yaml`: UIL
+//! queries ([`uil`]), identifier searches ([`identifiers`]), follow-up messages ([`follow_up`]), and a direct read
+//! of one dataset ([`read`]). The RI's bodies are in [`dto`]; the rules are the eFTI service's
+//! ([`crate::service::efti`]).
+//!
+//! The RI answers request errors inside its DTOs (`status: ERROR` with an `errorCode`), and so do the RI routes
+//! here (the follow-up's errors are a `400` with its `NoteResponseDto`, as the RI's); authentication, the kind of
+//! caller and bodies that are not JSON are problem documents (401, 403, 400), and so are all errors of the direct
+//! read, which is not an RI route. Every request is stored with its answer, in the same commit as its audit
+//! entries, so that `GET …?requestId=` returns the same result and nothing is answered unaudited. Differences from
+//! the RI are listed in `docs/efti-compat.md`.
+
+pub mod dto;
+pub mod follow_up;
+pub mod identifiers;
+pub mod read;
+pub mod uil;
+
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use dto::RequestIdParam;
+
+/// A JSON body, strictly parsed (no floats, no repeated keys).
+///
+/// # Errors
+/// 400 (or 413) naming where the body is not strict JSON.
+pub(crate) fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    ecmr::canonical::parse_strict(bytes, ecmr::canonical::MAX_DOCUMENT_BYTES).map_err(ApiError::from_strict_json)
+}
+
+/// A JSON body read into `T`: 400 (or 413) when not strict JSON, 422 when it does not fit.
+///
+/// # Errors
+/// As [`json_body`], and 422 naming what does not fit.
+pub(crate) fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_value(json_body(body)?)
+        .map_err(|e| ApiError::invalid_request(format!("the request body does not fit: {e}")))
+}
+
+/// The `requestId` of a follow-up GET.
+fn request_id_param(q: Result<Query<RequestIdParam>, QueryRejection>) -> Result<String, ApiError> {
+    q.map(|Query(p)| p.request_id).map_err(|e| ApiError::BadRequest(e.body_text()))
+}
