@@ -2,27 +2,53 @@
 //!
 //! Notes (JSON or XML) are validated and written in the chosen format as `<stem>.json` / `<stem>.xml`; signed
 //! documents are verified and copied byte for byte. A progress bar is drawn when standard output is a terminal;
-//! each file that fails is named with its reason on standard error, and a summary line ends the run.
+//! each file that fails is named with its reason on standard error, and a summary line ends the run. An input
+//! that would write exactly what an earlier one wrote to the same file (a note given as JSON and as XML, a
+//! document given twice) is a duplicate: named with the file it repeats, counted apart, and not a failure.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::NoteFormat;
 use crate::error::{CliError, CliResult, EXIT_INVALID, EXIT_OK, one_line};
+use crate::format::{NoteFormat, encode};
 use crate::io::{Kind, detect, outln, parse_note, read, write_atomic};
+
+/// The arguments of `ecmr import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Files, or directories whose `.json` and `.xml` files are taken.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The directory to write into (created if missing).
+    #[arg(long)]
+    to: PathBuf,
+    /// The format of the written notes (signed documents are copied as they are).
+    #[arg(long, value_enum, default_value = "json")]
+    format: NoteFormat,
+    /// Replace files that exist in the target directory.
+    #[arg(long)]
+    force: bool,
+}
 
 /// What became of one file.
 enum Outcome {
     Note,
     Document,
+    /// The same bytes were already written to the same file from an earlier input, named here.
+    DuplicateOf(PathBuf),
 }
 
+/// What was written in this run: the input each target came from and the digest of what was written.
+type Written = BTreeMap<PathBuf, (PathBuf, String)>;
+
 /// Runs `ecmr import`.
-pub(crate) fn run(inputs: &[PathBuf], to: &Path, format: NoteFormat, force: bool) -> CliResult {
-    let files = collect(inputs)?;
+pub(crate) fn run(args: &ImportArgs) -> CliResult {
+    let (to, format, force) = (args.to.as_path(), args.format, args.force);
+    let files = collect(&args.inputs)?;
     if files.is_empty() {
         return Err(CliError::usage("no .json or .xml files found in the inputs").hint("name files or directories"));
     }
@@ -39,13 +65,17 @@ pub(crate) fn run(inputs: &[PathBuf], to: &Path, format: NoteFormat, force: bool
     } else {
         ProgressBar::hidden()
     };
-    let (mut notes, mut documents, mut failed) = (0usize, 0usize, 0usize);
-    let mut written: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let (mut notes, mut documents, mut duplicates, mut failed) = (0usize, 0usize, 0usize, 0usize);
+    let mut written = Written::new();
     for file in &files {
         bar.set_message(file.display().to_string());
         match import_one(file, to, format, force, &mut written) {
             Ok(Outcome::Note) => notes += 1,
             Ok(Outcome::Document) => documents += 1,
+            Ok(Outcome::DuplicateOf(first)) => {
+                duplicates += 1;
+                bar.suspend(|| eprintln!("= {}: duplicate of {}", file.display(), first.display()));
+            }
             Err(e) => {
                 failed += 1;
                 bar.suspend(|| eprintln!("✘ {}: {}", file.display(), one_line(&e.to_string())));
@@ -55,8 +85,9 @@ pub(crate) fn run(inputs: &[PathBuf], to: &Path, format: NoteFormat, force: bool
     }
     bar.finish_and_clear();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let duplicates = if duplicates == 0 { String::new() } else { format!("; {}", plural(duplicates, "duplicate")) };
     outln(&format!(
-        "imported {} of {} into {}: {}, {}; {} failed",
+        "imported {} of {} into {}: {}, {}{duplicates}; {} failed",
         notes + documents,
         plural(files.len(), "file"),
         to.display(),
@@ -102,7 +133,7 @@ fn import_one(
     to: &Path,
     format: NoteFormat,
     force: bool,
-    written: &mut BTreeMap<PathBuf, PathBuf>,
+    written: &mut Written,
 ) -> Result<Outcome, CliError> {
     let bytes = read(file)?;
     let kind = detect(file, &bytes)?;
@@ -128,15 +159,15 @@ fn import_one(
                     f.path
                 )));
             }
-            let ext = match format {
-                NoteFormat::Json => "json",
-                NoteFormat::Xml => "xml",
-            };
-            let text = crate::notecmd::encode(&note, format);
-            (to.join(format!("{stem}.{ext}")), text.into_bytes(), Outcome::Note)
+            let text = encode(&note, format)?;
+            (to.join(format!("{stem}.{}", format.extension())), text.into_bytes(), Outcome::Note)
         }
     };
-    if let Some(first) = written.get(&target) {
+    let digest = ecmr::canonical::sha256_tagged(&out);
+    if let Some((first, first_digest)) = written.get(&target) {
+        if *first_digest == digest {
+            return Ok(Outcome::DuplicateOf(first.clone()));
+        }
         return Err(CliError::usage(format!(
             "{} was already written from {} in this run",
             target.display(),
@@ -145,6 +176,6 @@ fn import_one(
         .hint("rename one of the inputs"));
     }
     write_atomic(&target, &out, force, false)?;
-    written.insert(target, file.to_path_buf());
+    written.insert(target, (file.to_path_buf(), digest));
     Ok(outcome)
 }

@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use ecmr::ConsignmentNote;
+use ecmr::keys::FileKey;
 
 use crate::error::CliError;
 
@@ -19,6 +20,8 @@ pub(crate) enum Kind {
     JsonDocument,
     /// A consignment note as UN/CEFACT eCMR XML.
     Xml,
+    /// An eFTI common dataset as a gate sends it to an authority (`consignment`, bare or in a `uilResponse`).
+    EftiXml,
 }
 
 /// Reads a whole file, refusing files larger than [`MAX_INPUT_BYTES`].
@@ -38,11 +41,13 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::io("read", path, &e))
 }
 
-/// Tells what the bytes hold: XML when they start with `<`, a signed document when they are a JSON object with a
+/// Tells what the bytes hold: XML when they start with `<` (an eFTI dataset when its root is an eFTI
+/// `consignment` or `uilResponse`, else a UN/CEFACT note), a signed document when they are a JSON object with a
 /// `format` member, else a JSON note. Leading whitespace and a UTF-8 byte order mark are skipped.
 pub(crate) fn detect(path: &Path, bytes: &[u8]) -> Result<Kind, CliError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') if std::str::from_utf8(body).is_ok_and(ecmr::efti::is_dataset_xml) => Ok(Kind::EftiXml),
         Some(b'<') => Ok(Kind::Xml),
         Some(b'{') => {
             let is_doc =
@@ -67,6 +72,11 @@ pub(crate) fn parse_note(path: &Path, bytes: &[u8], kind: Kind) -> Result<Consig
             .map_err(|e| CliError::invalid(format!("{}: not a consignment note: {e}", path.display()))),
         Kind::JsonDocument => Err(CliError::invalid(format!("{} is a signed document, not a note", path.display()))
             .hint("give the note itself (JSON or XML)")),
+        Kind::EftiXml => {
+            Err(CliError::invalid(format!("{} is an eFTI dataset, not a consignment note", path.display())).hint(
+                "`ecmr validate` and `ecmr render` read it; it holds only part of a note, so it does not convert",
+            ))
+        }
     }
 }
 
@@ -88,6 +98,15 @@ pub(crate) fn read_verified(path: &Path) -> Result<ecmr::verify::Verified<ecmr::
         let first = e.report.failures.first().map(ToString::to_string).unwrap_or_default();
         CliError::invalid(format!("{} does not verify: {first}", path.display()))
             .hint(format!("see the full report with `ecmr verify {}`", path.display()))
+    })
+}
+
+/// Reads a private key file (PKCS#8 PEM) with errors that say what to do.
+pub(crate) fn load_key(path: &Path) -> Result<FileKey, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::io("read key", path, &e))?;
+    std::str::from_utf8(&bytes).ok().and_then(|text| FileKey::from_pkcs8_pem(text).ok()).ok_or_else(|| {
+        CliError::invalid(format!("{} is not a PKCS#8 Ed25519 key", path.display()))
+            .hint("create one with `ecmr key generate -o KEY.pem`")
     })
 }
 
@@ -161,6 +180,11 @@ mod tests {
     fn detects_content() {
         let p = Path::new("x");
         assert_eq!(detect(p, b"  <?xml version=\"1.0\"?><a/>").unwrap(), Kind::Xml);
+        let common = b"<consignment xmlns=\"http://efti.eu/v1/consignment/common\"/>";
+        assert_eq!(detect(p, common).unwrap(), Kind::EftiXml);
+        let wrapped = b"<!-- x --><ed:uilResponse xmlns:ed=\"http://efti.eu/v1/edelivery\"/>";
+        assert_eq!(detect(p, wrapped).unwrap(), Kind::EftiXml);
+        assert_eq!(detect(p, b"<consignment/>").unwrap(), Kind::Xml);
         assert_eq!(detect(p, b"\xEF\xBB\xBF{\"number\": \"1\"}").unwrap(), Kind::JsonNote);
         assert_eq!(detect(p, b"{\"format\": \"ecmr-document/1\"}").unwrap(), Kind::JsonDocument);
         assert_eq!(detect(p, b"{ broken").unwrap(), Kind::JsonNote);

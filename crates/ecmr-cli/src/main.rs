@@ -1,19 +1,27 @@
 //! `ecmr`: the command line for electronic CMR consignment notes.
 //!
 //! Keys, validation, conversion between JSON and UN/CEFACT XML, every signed step of a note's life, offline
-//! verification, and renderings (text, HTML, PDF with a QR code) in the 24-box layout of the paper form.
+//! verification, renderings (text, HTML, PDF with a QR code) in the 24-box layout of the paper form, and the
+//! gateway: profiles, submitting and syncing documents, reading them back, and a control authority's requests.
 //!
-//! Exit codes, for every command: 0 success (valid, verified), 1 invalid input, failed verification or a refused
-//! step, 2 usage or I/O error. Errors are one line with a hint.
+//! Exit codes, for every command: 0 success (valid, verified), 1 invalid input, failed verification, a refused
+//! step or a refusal of the gateway, 2 usage, I/O or network error. Errors are one line with a hint.
 
+mod attached;
 mod cli;
+mod control;
 mod error;
+mod format;
 mod import;
 mod io;
 mod keycmd;
 mod notecmd;
+mod profile;
+mod remote;
 mod render;
+mod signers;
 mod steps;
+mod trustcmd;
 mod verifycmd;
 
 use std::process::ExitCode;

@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
+use clap::Args;
 use ecmr::Location;
 use ecmr::document::{
     CheckResult, CheckSubject, Deliver, Document, HandOver, Reservation, ReservationSubject, TakeOver,
@@ -14,80 +15,320 @@ use ecmr::sign::BuildError;
 use ecmr::types::Timestamp;
 use ecmr::verify::Verified;
 
-use crate::cli::{Command, StepArgs};
 use crate::error::{CliError, CliResult, EXIT_OK};
-use crate::io::{outln, read_verified, write_atomic};
-use crate::keycmd;
+use crate::io::{load_key, outln, read_verified, write_atomic};
+use crate::profile::ProfileArg;
 
-/// Runs a lifecycle command.
-pub(crate) fn run(cmd: Command) -> CliResult {
-    match cmd {
-        Command::Issue { note, key, output, id, force, at } => {
-            let out = output.unwrap_or_else(|| default_document_path(&note));
-            issue(&note, &key, &out, id, force, at.get())
+/// The arguments of `ecmr issue`.
+#[derive(Debug, Args)]
+pub(crate) struct IssueArgs {
+    /// The note (JSON or XML); it must be valid.
+    note: PathBuf,
+    /// The sender's private key (PKCS#8 PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// Where to write the signed document (default: NOTE with extension `.ecmr.json`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The document id, a UUID (default: a new random one).
+    #[arg(long)]
+    id: Option<uuid::Uuid>,
+    /// Pin a party's key in the note before signing, `ROLE=KEY` (repeatable): ROLE is sender, carrier, consignee
+    /// or successive_carrier:N (the Nth successive carrier, from 1); KEY is base64url or a PEM file (public or
+    /// private key). Only that key may then sign for the role, and it is trusted when the sender is.
+    #[arg(long = "pin", value_name = "ROLE=KEY")]
+    pins: Vec<String>,
+    /// Replace OUTPUT if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    at: AtArg,
+    #[command(flatten)]
+    sync: SyncArgs,
+}
+
+/// The arguments of `ecmr take-over`.
+#[derive(Debug, Args)]
+pub(crate) struct TakeOverArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// Where the goods were taken over: `CITY,CC` or a JSON location object (default: box 4 of the note).
+    #[arg(long)]
+    place: Option<String>,
+    /// When the goods were taken over, RFC 3339 (default: the signing time).
+    #[arg(long)]
+    time: Option<String>,
+    /// A reservation with its grounds, `[SUBJECT=]TEXT:GROUNDS` (repeatable). SUBJECT is one of
+    /// number_of_packages, marks_and_numbers, apparent_condition, packaging, loss_or_damage, other (default).
+    #[arg(long = "reservation", value_name = "TEXT:GROUNDS")]
+    reservations: Vec<String>,
+    /// Result of a check the sender required (Art. 8.3), `SUBJECT=RESULT` with SUBJECT one of gross_weight,
+    /// quantity, contents (repeatable).
+    #[arg(long = "check", value_name = "SUBJECT=RESULT")]
+    checks: Vec<String>,
+}
+
+/// The arguments of `ecmr accept-reservations`.
+#[derive(Debug, Args)]
+pub(crate) struct AcceptReservationsArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// The seq of an event whose reservations are accepted (repeatable; default: every open one).
+    #[arg(long = "event", value_name = "SEQ")]
+    events: Vec<u64>,
+}
+
+/// The arguments of `ecmr amend`.
+#[derive(Debug, Args)]
+pub(crate) struct AmendArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// A JSON file holding the merge patch (an object).
+    #[arg(long)]
+    patch: PathBuf,
+    /// Why the note is amended.
+    #[arg(long)]
+    reason: String,
+}
+
+/// The arguments of `ecmr hand-over`.
+#[derive(Debug, Args)]
+pub(crate) struct HandOverArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// Where: `CITY,CC` or a JSON location object.
+    #[arg(long)]
+    place: String,
+    /// When, RFC 3339 (default: the signing time).
+    #[arg(long)]
+    time: Option<String>,
+    /// A reservation with its grounds, `[SUBJECT=]TEXT:GROUNDS` (repeatable).
+    #[arg(long = "reservation", value_name = "TEXT:GROUNDS")]
+    reservations: Vec<String>,
+}
+
+/// The arguments of `ecmr deliver`.
+#[derive(Debug, Args)]
+pub(crate) struct DeliverArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// Where: `CITY,CC` or a JSON location object (default: box 3 of the note).
+    #[arg(long)]
+    place: Option<String>,
+    /// When, RFC 3339 (default: the signing time).
+    #[arg(long)]
+    time: Option<String>,
+    /// A reservation with its grounds, `[SUBJECT=]TEXT:GROUNDS` (repeatable; Art. 30).
+    #[arg(long = "reservation", value_name = "TEXT:GROUNDS")]
+    reservations: Vec<String>,
+}
+
+/// The arguments of `ecmr refuse`.
+#[derive(Debug, Args)]
+pub(crate) struct RefuseArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// Why the goods are refused.
+    #[arg(long)]
+    reason: String,
+    /// When, RFC 3339 (default: not stated).
+    #[arg(long)]
+    time: Option<String>,
+}
+
+/// The arguments of `ecmr cancel`.
+#[derive(Debug, Args)]
+pub(crate) struct CancelArgs {
+    #[command(flatten)]
+    step: StepArgs,
+    /// Why the note is cancelled.
+    #[arg(long)]
+    reason: String,
+}
+
+/// The options every lifecycle step shares.
+#[derive(Debug, Args)]
+pub(crate) struct StepArgs {
+    /// The signed document; it is verified, extended by one signed event and rewritten atomically.
+    doc: PathBuf,
+    /// The signer's private key (PKCS#8 PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// Write the new document here instead of replacing DOC.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replace OUTPUT if it exists (DOC itself is always replaced).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    at: AtArg,
+    #[command(flatten)]
+    sync: SyncArgs,
+}
+
+/// Syncing the signed document to a gateway.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Once signed and written, submit the document to the profile's gateway (sign and sync in one go). The file
+    /// is kept even when the gateway refuses it or cannot be reached; `ecmr submit FILE` tries again.
+    #[arg(long)]
+    submit: bool,
+    #[command(flatten)]
+    profile: ProfileArg,
+}
+
+impl SyncArgs {
+    /// Submits `bytes` (written to `out`) when asked to.
+    fn run(&self, out: &Path, bytes: &[u8]) -> CliResult {
+        if !self.submit {
+            return Ok(EXIT_OK);
         }
-        Command::TakeOver { step, place, time, reservations, checks } => step_with(&step, |doc, at, key| {
-            let note = doc.current_note_typed().map_err(|e| CliError::invalid(e.to_string()))?;
-            let place = match place {
-                Some(p) => parse_place(&p)?,
-                None => note.taking_over.location.clone(),
-            };
-            let data = TakeOver {
-                place,
-                time: time_or(time.as_deref(), at)?,
-                reservations: parse_reservations(&reservations)?,
-                checks: parse_checks(&checks)?,
-            };
-            doc.take_over(data, at, key).map_err(refused)
-        }),
-        Command::AcceptReservations { step, events } => step_with(&step, |doc, at, key| {
-            let events = if events.is_empty() { doc.open_reservations().collect() } else { events };
-            if events.is_empty() {
-                return Err(CliError::invalid("no reservations await acceptance")
-                    .hint("reservations are entered with `ecmr take-over --reservation` or `ecmr hand-over`"));
-            }
-            doc.accept_reservations(events, at, key).map_err(refused)
-        }),
-        Command::Amend { step, patch, reason } => step_with(&step, |doc, at, key| {
-            let bytes = crate::io::read(&patch)?;
-            let value = ecmr::canonical::parse_strict(&bytes, ecmr::canonical::MAX_DOCUMENT_BYTES)
-                .map_err(|e| CliError::invalid(format!("{}: {e}", patch.display())))?;
-            if !value.is_object() {
-                return Err(CliError::invalid(format!("{} is not a JSON object", patch.display()))
-                    .hint("a merge patch (RFC 7396) is an object of the fields to change; null removes a field"));
-            }
-            doc.amend(value, &reason, at, key).map_err(refused)
-        }),
-        Command::HandOver { step, place, time, reservations } => step_with(&step, |doc, at, key| {
-            let data = HandOver {
-                place: parse_place(&place)?,
-                time: time_or(time.as_deref(), at)?,
-                reservations: parse_reservations(&reservations)?,
-            };
-            doc.hand_over(data, at, key).map_err(refused)
-        }),
-        Command::Deliver { step, place, time, reservations } => step_with(&step, |doc, at, key| {
-            let note = doc.current_note_typed().map_err(|e| CliError::invalid(e.to_string()))?;
-            let place = match place {
-                Some(p) => parse_place(&p)?,
-                None => note.delivery.location.clone(),
-            };
-            let data = Deliver {
-                place,
-                time: time_or(time.as_deref(), at)?,
-                reservations: parse_reservations(&reservations)?,
-            };
-            doc.deliver(data, at, key).map_err(refused)
-        }),
-        Command::Refuse { step, reason, time } => step_with(&step, |doc, at, key| {
-            let time = time.as_deref().map(parse_time).transpose()?;
-            doc.refuse_delivery(&reason, time, at, key).map_err(refused)
-        }),
-        Command::Cancel { step, reason } => {
-            step_with(&step, |doc, at, key| doc.cancel(&reason, at, key).map_err(refused))
-        }
-        other => Err(CliError::usage(format!("{other:?} is not a lifecycle step"))),
+        crate::remote::submit_bytes(&self.profile, &out.display().to_string(), bytes)
     }
+}
+
+/// The signing time.
+#[derive(Debug, Args)]
+pub(crate) struct AtArg {
+    /// The signing time, RFC 3339 (default: now).
+    #[arg(long)]
+    at: Option<DateTime<Utc>>,
+}
+
+impl AtArg {
+    /// The time given, or now.
+    fn get(&self) -> DateTime<Utc> {
+        self.at.unwrap_or_else(|| {
+            let now = Utc::now();
+            now.with_nanosecond(0).unwrap_or(now)
+        })
+    }
+}
+
+/// Runs `ecmr issue`.
+pub(crate) fn issue(args: IssueArgs) -> CliResult {
+    let out = args.output.clone().unwrap_or_else(|| default_document_path(&args.note));
+    issue_note(&args, &out)
+}
+
+/// Adds `ROLE=KEY` pins to the note.
+fn apply_pins(note: &mut ecmr::ConsignmentNote, pins: &[String]) -> Result<(), CliError> {
+    let hint = "write `--pin carrier=KEY`, with ROLE sender, carrier, consignee or successive_carrier:N";
+    for pin in pins {
+        let (role, key) =
+            pin.split_once('=').ok_or_else(|| CliError::usage(format!("pin `{pin}` has no `=`")).hint(hint))?;
+        let key = crate::trustcmd::parse_public_key(key)?.to_b64url();
+        let party = match role {
+            "sender" => &mut note.sender,
+            "carrier" => &mut note.carrier,
+            "consignee" => &mut note.consignee,
+            other => {
+                let n = other
+                    .strip_prefix("successive_carrier:")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| CliError::usage(format!("pin `{pin}`: unknown role `{other}`")).hint(hint))?;
+                let count = note.successive_carriers.len();
+                note.successive_carriers.get_mut(n - 1).ok_or_else(|| {
+                    CliError::usage(format!("pin `{pin}`: the note names {count} successive carrier(s)"))
+                })?
+            }
+        };
+        if !party.public_keys.contains(&key) {
+            party.public_keys.push(key);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `ecmr take-over`.
+pub(crate) fn take_over(args: TakeOverArgs) -> CliResult {
+    let TakeOverArgs { step, place, time, reservations, checks } = args;
+    step_with(&step, |doc, at, key| {
+        let note = doc.current_note_typed().map_err(|e| CliError::invalid(e.to_string()))?;
+        let place = match place {
+            Some(p) => parse_place(&p)?,
+            None => note.taking_over.location.clone(),
+        };
+        let data = TakeOver {
+            place,
+            time: time_or(time.as_deref(), at)?,
+            reservations: parse_reservations(&reservations)?,
+            checks: parse_checks(&checks)?,
+        };
+        doc.take_over(data, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr accept-reservations`.
+pub(crate) fn accept_reservations(args: AcceptReservationsArgs) -> CliResult {
+    let AcceptReservationsArgs { step, events } = args;
+    step_with(&step, |doc, at, key| {
+        let events = if events.is_empty() { doc.open_reservations().collect() } else { events };
+        if events.is_empty() {
+            return Err(CliError::invalid("no reservations await acceptance")
+                .hint("reservations are entered with `ecmr take-over --reservation` or `ecmr hand-over`"));
+        }
+        doc.accept_reservations(events, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr amend`.
+pub(crate) fn amend(args: AmendArgs) -> CliResult {
+    let AmendArgs { step, patch, reason } = args;
+    step_with(&step, |doc, at, key| {
+        let bytes = crate::io::read(&patch)?;
+        let value = ecmr::canonical::parse_strict(&bytes, ecmr::canonical::MAX_DOCUMENT_BYTES)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", patch.display())))?;
+        if !value.is_object() {
+            return Err(CliError::invalid(format!("{} is not a JSON object", patch.display()))
+                .hint("a merge patch (RFC 7396) is an object of the fields to change; null removes a field"));
+        }
+        doc.amend(value, &reason, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr hand-over`.
+pub(crate) fn hand_over(args: HandOverArgs) -> CliResult {
+    let HandOverArgs { step, place, time, reservations } = args;
+    step_with(&step, |doc, at, key| {
+        let data = HandOver {
+            place: parse_place(&place)?,
+            time: time_or(time.as_deref(), at)?,
+            reservations: parse_reservations(&reservations)?,
+        };
+        doc.hand_over(data, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr deliver`.
+pub(crate) fn deliver(args: DeliverArgs) -> CliResult {
+    let DeliverArgs { step, place, time, reservations } = args;
+    step_with(&step, |doc, at, key| {
+        let note = doc.current_note_typed().map_err(|e| CliError::invalid(e.to_string()))?;
+        let place = match place {
+            Some(p) => parse_place(&p)?,
+            None => note.delivery.location.clone(),
+        };
+        let data =
+            Deliver { place, time: time_or(time.as_deref(), at)?, reservations: parse_reservations(&reservations)? };
+        doc.deliver(data, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr refuse`.
+pub(crate) fn refuse(args: RefuseArgs) -> CliResult {
+    let RefuseArgs { step, reason, time } = args;
+    step_with(&step, |doc, at, key| {
+        let time = time.as_deref().map(parse_time).transpose()?;
+        doc.refuse_delivery(&reason, time, at, key).map_err(refused)
+    })
+}
+
+/// Runs `ecmr cancel`.
+pub(crate) fn cancel(args: CancelArgs) -> CliResult {
+    let CancelArgs { step, reason } = args;
+    step_with(&step, |doc, at, key| doc.cancel(&reason, at, key).map_err(refused))
 }
 
 /// `NOTE.json` → `NOTE.ecmr.json`.
@@ -96,27 +337,22 @@ fn default_document_path(note: &Path) -> PathBuf {
     note.with_file_name(format!("{stem}.ecmr.json"))
 }
 
-fn issue(
-    note_path: &Path,
-    key_path: &Path,
-    out: &Path,
-    id: Option<uuid::Uuid>,
-    force: bool,
-    at: DateTime<Utc>,
-) -> CliResult {
-    let note = crate::io::read_note(note_path)?;
+fn issue_note(args: &IssueArgs, out: &Path) -> CliResult {
+    let note_path = args.note.as_path();
+    let mut note = crate::io::read_note(note_path)?;
+    apply_pins(&mut note, &args.pins)?;
     let report = ecmr::validate::validate(&note);
     if let Some(f) = report.errors().next() {
         return Err(CliError::invalid(format!("{} is not valid: {} at {}", note_path.display(), f.message, f.path))
             .hint(format!("see every finding with `ecmr validate {}`", note_path.display())));
     }
-    let key = keycmd::load(key_path)?;
-    let id = id.unwrap_or_else(uuid::Uuid::new_v4);
-    let doc = ecmr::sign::issue(id, &note, at, &key).map_err(refused)?;
-    write_atomic(out, doc.bytes(), force, false)?;
+    let key = load_key(&args.key)?;
+    let id = args.id.unwrap_or_else(uuid::Uuid::new_v4);
+    let doc = ecmr::sign::issue(id, &note, args.at.get(), &key).map_err(refused)?;
+    write_atomic(out, doc.bytes(), args.force, false)?;
     outln(&format!("issued {} as document {} → {}", note.number, doc.id(), out.display()));
     outln(&format!("signed by the sender, key id {}", key.public_key().key_id()));
-    Ok(EXIT_OK)
+    args.sync.run(out, doc.bytes())
 }
 
 /// Reads and verifies the document, loads the key, builds the event with `build`, writes the result atomically.
@@ -125,7 +361,7 @@ fn step_with(
     build: impl FnOnce(&Verified<Document>, DateTime<Utc>, &ecmr::keys::FileKey) -> Result<Verified<Document>, CliError>,
 ) -> CliResult {
     let doc = read_verified(&step.doc)?;
-    let key = keycmd::load(&step.key)?;
+    let key = load_key(&step.key)?;
     let new = build(&doc, step.at.get(), &key)?;
     let out = step.output.as_deref().unwrap_or(&step.doc);
     // Another step may have extended the document meanwhile; its event must not be lost.
@@ -147,7 +383,7 @@ fn step_with(
         new.state(),
         out.display()
     ));
-    Ok(EXIT_OK)
+    step.sync.run(out, new.bytes())
 }
 
 /// Whether two paths name the same existing file.
@@ -163,6 +399,10 @@ fn refused(e: BuildError) -> CliError {
     let hint = match e.failure().map(|f| f.kind.code()) {
         Some("disallowed_transition") => "see where the note stands with `ecmr verify DOC`",
         Some("key_not_pinned") => "sign with the key the note pins for this role",
+        Some("key_changed") => "sign with the key that signed for this role before (the note pins no other)",
+        Some("key_reused_across_roles") => {
+            "each party signs with its own key, unless the note pins a key for both roles"
+        }
         Some("invalid_note") => "the note would not be valid; check it with `ecmr validate`",
         _ => "see `ecmr verify DOC`",
     };

@@ -172,6 +172,21 @@ fn key_generate_writes_a_private_pem_and_refuses_to_overwrite() {
         .stderr(contains("key id:"));
 }
 
+/// A generated key is the PKCS#8 v1 form OpenSSL itself writes for Ed25519, which `openssl pkey` (3.0) and
+/// pyca/cryptography read; the v2 form with the public key is refused by them.
+#[test]
+fn generated_keys_are_read_by_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    ecmr().current_dir(dir.path()).args(["key", "generate", "-o", "k.pem"]).assert().success();
+    let pem = std::fs::read_to_string(dir.path().join("k.pem")).unwrap();
+    // RFC 8410 v1: SEQUENCE of 46 bytes, version 0, the algorithm and the 32-byte private key, nothing else.
+    assert!(pem.lines().nth(1).is_some_and(|l| l.starts_with("MC4CAQAw")), "{pem}");
+    match std::process::Command::new("openssl").args(["pkey", "-noout", "-in"]).arg(dir.path().join("k.pem")).output() {
+        Ok(out) => assert!(out.status.success(), "openssl refuses the key: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => println!("note: openssl not run ({e}); the check that it reads the key is skipped"),
+    }
+}
+
 #[test]
 fn key_show_failures() {
     ecmr()
@@ -179,7 +194,7 @@ fn key_show_failures() {
         .arg(data("not-a-note.txt"))
         .assert()
         .code(1)
-        .stderr(contains("is not a PKCS#8 Ed25519 key — create one with `ecmr key generate"));
+        .stderr(contains("holds neither an Ed25519 public key nor a private key in PEM"));
     ecmr().args(["key", "show", "/nonexistent/key.pem"]).assert().code(2).stderr(contains("cannot read"));
 }
 
@@ -201,6 +216,22 @@ fn validate_prints_every_finding_with_its_path() {
     ecmr().arg("validate").arg(data("not-a-note.txt")).assert().code(1).stderr(contains("neither JSON nor XML"));
     ecmr().args(["validate", "/nonexistent.json"]).assert().code(2).stderr(contains("cannot read"));
     ecmr().arg("validate").arg(data("")).assert().code(2).stderr(contains("directory"));
+}
+
+#[test]
+fn validate_lists_a_missing_member_with_the_content_findings() {
+    let out = ecmr().arg("validate").arg(data("three-faults-note.json")).assert().code(1).get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 3, "{text}");
+    for (pointer, code) in [
+        ("/consignee", "structure.missing"),
+        ("/sender/address/country", "country.unknown"),
+        ("/goods/0/gross_weight_kg", "number.not_positive"),
+    ] {
+        assert!(errors.iter().any(|l| l.contains(&format!(" {pointer} ")) && l.contains(code)), "{pointer}: {text}");
+    }
+    assert!(text.ends_with("invalid, 3 errors\n"), "{text}");
 }
 
 #[test]
@@ -230,6 +261,30 @@ fn convert_round_trips_between_json_and_xml() {
         .success();
     ecmr().arg("convert").arg(data("unparseable-note.json")).args(["--to", "xml"]).assert().code(1);
     ecmr().args(["convert", "/nonexistent.json", "--to", "xml"]).assert().code(2);
+}
+
+/// A note with a character XML 1.0 does not allow is not written as XML that no reader accepts: it is refused,
+/// naming the text and the character, and `validate` reports it.
+#[test]
+fn convert_refuses_a_note_that_xml_cannot_carry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut note: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
+    note["number"] = "CMR\u{0}\u{1b}".into();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, serde_json::to_string(&note).unwrap()).unwrap();
+    let out = dir.path().join("bad.xml");
+    ecmr()
+        .arg("convert")
+        .arg(&path)
+        .args(["--to", "xml", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("&#x").not())
+        .stderr(contains("/number").and(contains("U+0000")));
+    assert!(!out.exists());
+    ecmr().arg("validate").arg(&path).assert().code(1).stdout(contains("/number"));
 }
 
 #[test]
@@ -399,6 +454,25 @@ fn wrong_role_is_refused_when_keys_are_pinned() {
     s.step(&["verify", "p.json"]).success().stdout(contains("pinned"));
 }
 
+/// A bare note given to `verify` is named as a note, with the command that makes a signed document of it.
+#[test]
+fn verify_of_a_bare_note_suggests_issuing_it() {
+    for name in ["domestic-pallets.json", "domestic-pallets.xml"] {
+        ecmr().arg("verify").arg(example(name)).assert().code(1).stdout(
+            contains("✘")
+                .and(contains("is a consignment note, not a signed document: sign it first with `ecmr issue"))
+                .and(contains("None").not()),
+        );
+    }
+    // The structured report stays a report.
+    ecmr()
+        .args(["verify", "--json"])
+        .arg(example("domestic-pallets.json"))
+        .assert()
+        .code(1)
+        .stdout(contains("\"failure\": \"unknown_format\""));
+}
+
 #[test]
 fn verify_with_trust_file_and_json_report() {
     let s = Setup::new();
@@ -523,6 +597,27 @@ fn a_tampered_byte_makes_verify_fail_naming_the_event() {
     }
 }
 
+/// What the README says is signed: every value, not the layout. A re-indented document with its members in
+/// another order and a string escaped differently still verifies; a changed value does not.
+#[test]
+fn layout_is_not_signed_but_every_value_is() {
+    let s = Setup::new();
+    s.issued();
+    s.step(&["take-over", "doc.json", "--key", "carrier.pem", "--reservation", "wet:rain"]).success();
+    let compact = std::fs::read_to_string(s.path("doc.json")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&compact).unwrap();
+    let pretty = serde_json::to_string_pretty(&value).unwrap().replace("\"Tilburg\"", "\"\\u0054ilburg\"");
+    assert_ne!(pretty, compact);
+    assert!(pretty.contains("\\u0054ilburg") && !compact.contains("\n  "), "layout, order and escapes differ");
+    std::fs::write(s.path("pretty.json"), &pretty).unwrap();
+    s.step(&["verify", "pretty.json"]).code(0).stdout(contains("✔ verified: 2 events"));
+    for (from, to) in [("NL-2026-000123", "NL-2026-000124"), ("\"wet\"", "\"dry\""), ("\"seq\": 1", "\"seq\": 2")] {
+        assert!(pretty.contains(from), "{from}");
+        std::fs::write(s.path("changed.json"), pretty.replacen(from, to, 1)).unwrap();
+        s.step(&["verify", "changed.json"]).code(1).stdout(contains("✘ does not verify"));
+    }
+}
+
 /// A directory with two valid notes (JSON, and XML in a subdirectory), a signed document and an invalid note.
 fn import_inputs(s: &Setup) -> PathBuf {
     let dir = s.path("in");
@@ -568,9 +663,12 @@ fn import_refuses_overwrites_and_collisions() {
     s.step(&["import", "in/a.json", "--to", "out"]).code(0);
     s.step(&["import", "in/a.json", "--to", "out"]).code(1).stderr(contains("already exists — pass --force"));
     s.step(&["import", "in/a.json", "--to", "out", "--force"]).code(0);
-    // Two inputs that would be written to the same file.
-    std::fs::copy(example("domestic-pallets.xml"), s.path("in/a.xml")).unwrap();
-    s.step(&["import", "in/a.json", "in/a.xml", "--to", "out3"]).code(1).stderr(contains("already written from"));
+    // Two different notes that would be written to the same file.
+    std::fs::copy(example("international-cod.xml"), s.path("in/a.xml")).unwrap();
+    s.step(&["import", "in/a.json", "in/a.xml", "--to", "out3"])
+        .code(1)
+        .stdout(contains("imported 1 of 2 files into out3: 1 note, 0 signed documents; 1 failed"))
+        .stderr(contains("already written from"));
     // Usage and I/O errors.
     std::fs::create_dir_all(s.path("empty")).unwrap();
     s.step(&["import", "empty", "--to", "out"]).code(2).stderr(contains("no .json or .xml files"));
@@ -578,6 +676,28 @@ fn import_refuses_overwrites_and_collisions() {
     s.step(&["import", "--to", "out"]).code(2);
     std::fs::write(s.path("file"), "x").unwrap();
     s.step(&["import", "in/a.json", "--to", "file"]).code(2);
+}
+
+/// The same note as JSON and as XML is one note: the second copy is named as a duplicate of the first, counted
+/// apart, and not a failure.
+#[test]
+fn import_counts_copies_of_one_note_as_duplicates() {
+    let s = Setup::new();
+    import_inputs(&s);
+    std::fs::copy(example("domestic-pallets.xml"), s.path("in/a.xml")).unwrap();
+    s.step(&["import", "in/a.json", "in/a.xml", "--to", "out"])
+        .code(0)
+        .stdout("imported 1 of 2 files into out: 1 note, 0 signed documents; 1 duplicate; 0 failed\n")
+        .stderr(contains("in/a.xml: duplicate of in/a.json").and(contains("✘").not()));
+    let written = ecmr::json::from_str(&std::fs::read_to_string(s.path("out/a.json")).unwrap()).unwrap();
+    let original = ecmr::json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
+    assert_eq!(written, original);
+    assert_eq!(std::fs::read_dir(s.path("out")).unwrap().count(), 1);
+    // A signed document given twice, and duplicates next to a failure: each counted in its place.
+    s.step(&["import", "in/d.json", "in/d.json", "in/c.json", "--to", "out2"])
+        .code(1)
+        .stdout("imported 1 of 3 files into out2: 0 notes, 1 signed document; 1 duplicate; 1 failed\n")
+        .stderr(contains("in/d.json: duplicate of in/d.json").and(contains("✘ in/c.json")));
 }
 
 #[test]
@@ -651,6 +771,44 @@ fn every_example_goes_through_its_whole_life_on_the_command_line() {
         let html = std::fs::read_to_string(dir.path().join("d.html")).unwrap();
         assert!(html.contains(&parsed.number), "{} not in the HTML", parsed.number);
     }
+}
+
+/// The successive-carriers example goes through its whole life signed with the test keys shipped beside it in
+/// `examples/keys/`, the successive carriers with the very keys the note pins for them.
+#[test]
+fn successive_carriers_example_lives_with_the_shipped_test_keys() {
+    let keys = repo().join("examples/keys");
+    let key = |who: &str| keys.join(format!("TEST-KEY-{who}.pem")).to_str().unwrap().to_owned();
+    let note: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example("successive-carriers.json")).unwrap()).unwrap();
+    for (i, who) in ["successive-carrier-1", "successive-carrier-2"].into_iter().enumerate() {
+        let shown = ecmr().args(["key", "show", &key(who)]).assert().success().get_output().stdout.clone();
+        let pinned = note["successive_carriers"][i]["public_keys"][0].as_str().unwrap();
+        assert!(String::from_utf8(shown).unwrap().contains(pinned), "{who} is not the key the note pins");
+    }
+    assert!(std::fs::read_to_string(keys.join("README.md")).unwrap().contains("never"), "marked as test keys");
+
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| ecmr().current_dir(dir.path()).args(args).assert();
+    let doc = "d.json";
+    let note_path = example("successive-carriers.json");
+    run(&["issue", note_path.to_str().unwrap(), "--key", &key("sender"), "-o", doc]).code(0);
+    run(&["take-over", doc, "--key", &key("carrier"), "--reservation", "packaging=one crate split:seen at loading"])
+        .code(0);
+    run(&["accept-reservations", doc, "--key", &key("sender")]).code(0);
+    // Only a key the note pins for successive carriers may hand over.
+    run(&["hand-over", doc, "--key", &key("carrier"), "--place", "Trieste,IT"])
+        .code(1)
+        .stderr(contains("step refused").and(contains("not among the keys the note pins")));
+    run(&["hand-over", doc, "--key", &key("successive-carrier-1"), "--place", "Trieste,IT"]).code(0);
+    run(&["hand-over", doc, "--key", &key("successive-carrier-2"), "--place", "Zagreb,HR"]).code(0);
+    run(&["deliver", doc, "--key", &key("consignee")]).code(0);
+    run(&["verify", doc]).code(0).stdout(
+        contains("✔ verified: 6 events")
+            .and(contains("pinned"))
+            .and(contains("(Autotrasporti Giuliani S.r.l.)"))
+            .and(contains("(Sava Logistika d.o.o.)")),
+    );
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn text_shows_state_events_reservations_and_adr() {
         "3 Handed over — successive carrier",
         "4 Delivered — consignee — Chimie Lyonnaise SAS",
         "ADR: UN 1098 ALLYL ALCOHOL, 6.1 (3), I, (C/D)",
-        "ecmr:0b6f4c1e-5a53-4f7e-9d0a-3c2b1a000001/4/sha256:",
+        "ecmr:uil=ecmr-gate/ecmr-platform/0b6f4c1e-5a53-4f7e-9d0a-3c2b1a000001;seq=4;digest=sha256:",
     ] {
         assert!(text.contains(want), "text rendering lacks {want:?}:\n{text}");
     }
@@ -224,9 +224,46 @@ fn pdf_text_extracts_and_qr_decodes() {
     assert_eq!(grids.len(), 1, "expected one QR code on page 1");
     let (_, content) = grids[0].decode().unwrap();
     let verified = ecmr::verify::verify(&std::fs::read(&doc).unwrap(), None).unwrap();
-    let expected =
-        format!("ecmr:{}/{}/{}", verified.id(), verified.events.len() - 1, verified.last_event_digest().unwrap());
+    let expected = format!(
+        "ecmr:uil=ecmr-gate/ecmr-platform/{};seq={};digest={}",
+        verified.id(),
+        verified.events.len() - 1,
+        verified.last_event_digest().unwrap()
+    );
     assert_eq!(content, expected);
+}
+
+#[test]
+fn qr_payload_links_to_the_gateway_inspector_or_is_text() {
+    let (_dir, doc) = delivered();
+    let verified = ecmr::verify::verify(&std::fs::read(&doc).unwrap(), None).unwrap();
+    let digest = verified.last_event_digest().unwrap();
+    let last_line = |args: &[&str]| {
+        let text = String::from_utf8(render(&doc, args)).unwrap();
+        text.lines().last().unwrap().to_owned()
+    };
+    let link = last_line(&["--gateway-url", "https://gate.example.eu/", "--gate-id", "NL gate#1"]);
+    assert_eq!(
+        link,
+        format!(
+            "https://gate.example.eu/inspect/#uil=NL%20gate%231/ecmr-platform/{}&seq=4&digest={digest}",
+            verified.id()
+        )
+    );
+    let p = ecmr::qr::QrPayload::parse(&link).unwrap();
+    assert_eq!((p.gate_id.as_str(), p.dataset_id.as_str(), p.seq), ("NL gate#1", verified.id(), 4));
+    let text = last_line(&["--platform-id", "van-dijk"]);
+    assert_eq!(text, format!("ecmr:uil=ecmr-gate/van-dijk/{};seq=4;digest={digest}", verified.id()));
+
+    // Ids and URLs the UIL does not allow are usage errors that name the option.
+    for (args, what) in [
+        (&["--gateway-url", "gate.example.eu"][..], "--gateway-url"),
+        (&["--gateway-url", "https://gate.example.eu/?x=1"][..], "--gateway-url"),
+        (&["--gate-id", "a;b"][..], "gateId"),
+        (&["--platform-id", ""][..], "platformId"),
+    ] {
+        Command::cargo_bin("ecmr").unwrap().arg("render").arg(&doc).args(args).assert().code(2).stderr(contains(what));
+    }
 }
 
 /// A binary greyscale PGM (P5, 8 bit).

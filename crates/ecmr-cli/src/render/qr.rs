@@ -1,12 +1,8 @@
-//! The QR code on a rendering: the document id, the seq and the digest of the last event, so an inspector can
-//! check the paper against the electronic original.
+//! The QR code on a rendering. Its payload ([`ecmr::qr::QrPayload`]) is the document's UIL, the seq and the digest
+//! of the last event — as a link to a gateway's inspector page or as text — so an inspector can find the
+//! electronic original and check the paper against it.
 
 use qrcode::{Color, EcLevel, QrCode};
-
-/// The text the QR code carries: `ecmr:<document id>/<seq of the last event>/<digest of the last event>`.
-pub(crate) fn payload(document_id: &str, last_seq: u64, last_digest: &str) -> String {
-    format!("ecmr:{document_id}/{last_seq}/{last_digest}")
-}
 
 /// A QR code's modules: `width` × `width`, row by row, `true` for dark.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,13 +92,20 @@ mod tests {
 
     #[test]
     fn payload_round_trips_through_a_qr_reader() {
-        let p = payload(
+        let p = ecmr::qr::QrPayload::new(
+            ecmr::qr::DEFAULT_GATE_ID,
+            ecmr::qr::DEFAULT_PLATFORM_ID,
             "1570df58-b580-4b6c-9611-c56b1247bea6",
             5,
             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-        );
-        let m = Matrix::encode(&p).unwrap();
-        assert_eq!(decode(&m, 4), p);
+        )
+        .unwrap();
+        for p in [p.clone(), p.with_gateway_url("https://gate.example.eu").unwrap()] {
+            let text = p.to_string();
+            let m = Matrix::encode(&text).unwrap();
+            assert_eq!(decode(&m, 4), text);
+            assert_eq!(ecmr::qr::QrPayload::parse(&decode(&m, 3)).unwrap(), p);
+        }
     }
 
     #[test]

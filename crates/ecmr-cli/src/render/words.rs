@@ -1,6 +1,6 @@
 //! Words of a document rendering that the note's [`ecmr::render::Labels`] do not have: state, events, roles.
 
-use crate::cli::Lang;
+use super::Lang;
 
 /// The extra words, per language.
 #[derive(Debug)]
@@ -26,6 +26,17 @@ pub(crate) struct Words {
     pub(crate) reason: &'static str,
     pub(crate) changes: &'static str,
     pub(crate) qr: &'static str,
+    /// Reservation subjects: number_of_packages, marks_and_numbers, apparent_condition, packaging, loss_or_damage,
+    /// other.
+    pub(crate) reservation_subjects: [&'static str; 6],
+    /// Check subjects (Art. 8.3): gross_weight, quantity, contents.
+    pub(crate) check_subjects: [&'static str; 3],
+    /// Heading of a rendered eFTI dataset.
+    pub(crate) dataset: &'static str,
+    /// What a rendered eFTI dataset is.
+    pub(crate) dataset_note: &'static str,
+    /// A box the dataset does not provide.
+    pub(crate) not_provided: &'static str,
 }
 
 const EN: Words = Words {
@@ -55,7 +66,19 @@ const EN: Words = Words {
     check: "Check",
     reason: "Reason",
     changes: "Changes",
-    qr: "QR: document id, last event and its digest — check against the electronic original",
+    qr: "QR: the document's UIL, its last event and that event's digest — check against the electronic original",
+    reservation_subjects: [
+        "number of packages",
+        "marks and numbers",
+        "apparent condition of the goods",
+        "packaging",
+        "loss or damage",
+        "other",
+    ],
+    check_subjects: ["gross weight", "quantity", "contents of the packages"],
+    dataset: "eFTI DATASET",
+    dataset_note: "Sent by a gate: the particulars of the note in the subsets asked for, not the signed document.",
+    not_provided: "(not provided in this dataset)",
 };
 
 const NL: Words = Words {
@@ -85,7 +108,19 @@ const NL: Words = Words {
     check: "Controle",
     reason: "Reden",
     changes: "Wijzigingen",
-    qr: "QR: document-id, laatste gebeurtenis en haar digest — controleer tegen het elektronische origineel",
+    qr: "QR: UIL van het document, laatste gebeurtenis en haar digest — controleer tegen het elektronische origineel",
+    reservation_subjects: [
+        "aantal colli",
+        "merken en nummers",
+        "uiterlijke staat van de goederen",
+        "verpakking",
+        "verlies of schade",
+        "overig",
+    ],
+    check_subjects: ["brutogewicht", "hoeveelheid", "inhoud van de colli"],
+    dataset: "eFTI-DATASET",
+    dataset_note: "Verzonden door een gate: de gegevens van de vrachtbrief in de gevraagde subsets, niet het ondertekende document.",
+    not_provided: "(niet in deze dataset)",
 };
 
 const FR: Words = Words {
@@ -115,7 +150,19 @@ const FR: Words = Words {
     check: "Vérification",
     reason: "Motif",
     changes: "Modifications",
-    qr: "QR : id du document, dernier événement et son condensé — à comparer à l'original électronique",
+    qr: "QR : UIL du document, dernier événement et son condensé — à comparer à l'original électronique",
+    reservation_subjects: [
+        "nombre de colis",
+        "marques et numéros",
+        "état apparent de la marchandise",
+        "emballage",
+        "perte ou avarie",
+        "autre",
+    ],
+    check_subjects: ["poids brut", "quantité", "contenu des colis"],
+    dataset: "JEU DE DONNÉES eFTI",
+    dataset_note: "Envoyé par une passerelle : les données de la lettre de voiture dans les sous-ensembles demandés, pas le document signé.",
+    not_provided: "(absent de ce jeu de données)",
 };
 
 const DE: Words = Words {
@@ -145,7 +192,19 @@ const DE: Words = Words {
     check: "Prüfung",
     reason: "Grund",
     changes: "Änderungen",
-    qr: "QR: Dokument-ID, letztes Ereignis und sein Hashwert — mit dem elektronischen Original vergleichen",
+    qr: "QR: UIL des Dokuments, letztes Ereignis und sein Hashwert — mit dem elektronischen Original vergleichen",
+    reservation_subjects: [
+        "Anzahl der Packstücke",
+        "Zeichen und Nummern",
+        "äußerer Zustand des Gutes",
+        "Verpackung",
+        "Verlust oder Beschädigung",
+        "Sonstiges",
+    ],
+    check_subjects: ["Rohgewicht", "Menge", "Inhalt der Packstücke"],
+    dataset: "eFTI-DATENSATZ",
+    dataset_note: "Von einem Gate gesendet: die Angaben des Frachtbriefs in den angefragten Teilmengen, nicht das signierte Dokument.",
+    not_provided: "(in diesem Datensatz nicht enthalten)",
 };
 
 impl Words {
@@ -195,5 +254,28 @@ impl Words {
             Role::Consignee => 3,
         };
         self.roles[i]
+    }
+
+    pub(crate) fn reservation_subject(&self, r: ecmr::document::ReservationSubject) -> &'static str {
+        use ecmr::document::ReservationSubject as S;
+        let i = match r {
+            S::NumberOfPackages => 0,
+            S::MarksAndNumbers => 1,
+            S::ApparentCondition => 2,
+            S::Packaging => 3,
+            S::LossOrDamage => 4,
+            S::Other => 5,
+        };
+        self.reservation_subjects[i]
+    }
+
+    pub(crate) fn check_subject(&self, c: ecmr::document::CheckSubject) -> &'static str {
+        use ecmr::document::CheckSubject as S;
+        let i = match c {
+            S::GrossWeight => 0,
+            S::Quantity => 1,
+            S::Contents => 2,
+        };
+        self.check_subjects[i]
     }
 }
