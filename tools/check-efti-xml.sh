@@ -3,12 +3,21 @@
 # validates each file with xmllint against the eFTI reference XSDs. Exits non-zero on any failure.
 #
 # Usage: tools/check-efti-xml.sh [XSD_DIR]   (default: ../shared/efti-ri/xsd beside the checkout)
-# Needs xmllint (Debian: apt-get install libxml2-utils).
+# Needs xmllint (Debian: apt-get install libxml2-utils) and the XSDs. Without them the check cannot run: under CI
+# (CI set and not empty) that fails, so that it never passes unnoticed; elsewhere it is skipped with a line saying so.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 xsd=${1:-$root/../shared/efti-ri/xsd}
-command -v xmllint >/dev/null || { echo "check-efti-xml: xmllint not found (install libxml2-utils)" >&2; exit 1; }
-[ -f "$xsd/consignment-common.xsd" ] || { echo "check-efti-xml: no XSDs in $xsd" >&2; exit 1; }
+cannot_run() {
+    if [ -n "${CI:-}" ]; then
+        echo "check-efti-xml: CI is set, so the check may not be skipped, but $1" >&2
+        exit 1
+    fi
+    echo "check-efti-xml: skipped: $1"
+    exit 0
+}
+command -v xmllint >/dev/null || cannot_run "xmllint is not installed (Debian: apt-get install libxml2-utils)"
+[ -f "$xsd/consignment-common.xsd" ] || cannot_run "no eFTI XSDs in $xsd"
 
 # Every example note has a complete-lifecycle signed document among the test vectors.
 docs=""
