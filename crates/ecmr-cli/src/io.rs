@@ -114,7 +114,22 @@ pub(crate) fn load_key(path: &Path) -> Result<FileKey, CliError> {
 /// renamed over `path`, and the directory flushed. Readers see the old file or the new one, never a mix. When
 /// `overwrite` is false an existing `path` is left alone and an error returned. The file gets mode 0600 on Unix
 /// when `private`.
+///
+/// A `path` that names something other than a file — a device such as `/dev/null` or `/dev/stdout`, a named pipe —
+/// is written to as it stands: renaming a file over it would replace the device or pipe for every other program.
+/// A directory is refused.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool, private: bool) -> Result<(), CliError> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Err(CliError::usage(format!("{} is a directory", path.display()))
+                .hint("name a file to write, for example `-o note.json`"));
+        }
+        if !meta.is_file() {
+            let mut target =
+                std::fs::OpenOptions::new().write(true).open(path).map_err(|e| CliError::io("open", path, &e))?;
+            return target.write_all(bytes).map_err(|e| CliError::io("write", path, &e));
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -172,6 +172,46 @@ fn key_generate_writes_a_private_pem_and_refuses_to_overwrite() {
         .stderr(contains("key id:"));
 }
 
+/// `-o` naming a named pipe or a device writes into it: renaming a file over it (as a regular file is replaced)
+/// would swap the pipe — or `/dev/null` for every program on the machine — for a plain file.
+#[cfg(unix)]
+#[test]
+fn output_into_a_pipe_keeps_the_pipe_and_a_directory_is_refused() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let s = Setup::new();
+    let fifo = s.path("out.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    s.cmd()
+        .arg("issue")
+        .arg(example("domestic-pallets.json"))
+        .args(["--key", "sender.pem", "-o", "out.fifo", "--force", "--at", "2026-11-27T15:00:00Z"])
+        .assert()
+        .success();
+    // Checked before waiting for the reader, which would wait forever on a pipe replaced by a file.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "out.fifo is still a named pipe, not {kind:?}");
+    let written = reader.join().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&written).expect("the pipe received the signed document");
+    assert_eq!(doc["events"][0]["kind"], "issued", "{doc}");
+
+    std::fs::create_dir(s.path("notes")).unwrap();
+    let err = one_line_error(
+        s.cmd()
+            .arg("issue")
+            .arg(example("domestic-pallets.json"))
+            .args(["--key", "sender.pem", "-o", "notes", "--force"])
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("notes is a directory"), "{err}");
+    assert!(std::fs::read_dir(s.path("notes")).unwrap().next().is_none(), "nothing written into the directory");
+}
+
 /// A generated key is the PKCS#8 v1 form OpenSSL itself writes for Ed25519, which `openssl pkey` (3.0) and
 /// pyca/cryptography read; the v2 form with the public key is refused by them.
 #[test]

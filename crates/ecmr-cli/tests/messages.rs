@@ -65,6 +65,8 @@ fn no_message_shows_a_rust_debug_form() {
     let trust = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad-trust.json");
     let key = key.to_str().unwrap();
     let trust = trust.to_str().unwrap();
+    let written = dir.path().join("written.json");
+    let written = written.to_str().unwrap();
     let commands: &[&[&str]] = &[
         &["validate"],
         &["verify"],
@@ -72,9 +74,9 @@ fn no_message_shows_a_rust_debug_form() {
         &["verify", "--trust", trust],
         &["convert", "--to", "xml"],
         &["render"],
-        &["issue", "--key", key, "-o", "/dev/null", "--force"],
-        &["take-over", "--key", key, "-o", "/dev/null", "--force"],
-        &["cancel", "--key", key, "--reason", "r", "-o", "/dev/null", "--force"],
+        &["issue", "--key", key, "-o", written, "--force"],
+        &["take-over", "--key", key, "-o", written, "--force"],
+        &["cancel", "--key", key, "--reason", "r", "-o", written, "--force"],
         &["key", "show"],
     ];
     let mut problems = Vec::new();
