@@ -68,11 +68,13 @@ pub(crate) struct Ctx {
     unwind: RefCell<Vec<String>>,
     /// Our own fault, when the error is one of ours rather than a syntax error.
     fault: RefCell<Option<(StrictJsonErrorKind, String)>>,
+    /// Whether a number with a zero fraction (`880.0`) is read as the integer it equals ([`parse_request`]).
+    integral_floats: bool,
 }
 
 impl Ctx {
     pub(crate) fn new() -> Self {
-        Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None) }
+        Ctx { unwind: RefCell::new(Vec::new()), fault: RefCell::new(None), integral_floats: false }
     }
 
     fn fail<E: serde::de::Error>(&self, kind: StrictJsonErrorKind, message: String) -> E {
@@ -121,6 +123,11 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(Value::from(v))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        // Below 2^53 every integer is exact in an f64, so the conversion loses nothing.
+        let whole = v.fract() == 0.0 && v.abs() <= MAX_SAFE_INTEGER as f64 && !(v == 0.0 && v.is_sign_negative());
+        if self.0.integral_floats && whole {
+            return Ok(Value::from(v as i64));
+        }
         Err(self.0.fail(
             StrictJsonErrorKind::Float,
             format!(
@@ -201,6 +208,29 @@ pub(crate) fn escape_segment(seg: &str) -> String {
 pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
     let text = prelude(bytes, max)?;
     let ctx = Ctx::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| ctx.error(&e))
+}
+
+/// Parses a JSON request body that is not itself signed (an API call's options, say) by the rules of
+/// [`parse_strict`], except that a number with a zero fraction or a non-negative exponent that makes it whole
+/// (`880.0`, `8.8e2`) is read as the integer it equals — JSON Schema's `integer` admits such numbers, and a client
+/// generating JSON from a schema may write them. A fraction (`1.5`) is still refused: the values may end up in
+/// signed statements.
+///
+/// # Errors
+/// As [`parse_strict`].
+///
+/// ```
+/// use ecmr::canonical::{parse_request, StrictJsonErrorKind};
+/// assert_eq!(parse_request(br#"{"expires_in": 880.0}"#, 1024).unwrap()["expires_in"], 880);
+/// let err = parse_request(br#"{"a": [1.5]}"#, 1024).unwrap_err();
+/// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::Float, "/a/0"));
+/// ```
+pub fn parse_request(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
+    let text = prelude(bytes, max)?;
+    let ctx = Ctx { integral_floats: true, ..Ctx::new() };
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     result.map_err(|e| ctx.error(&e))
