@@ -358,19 +358,20 @@ async fn get_list_and_audit() {
         assert!(a.json()["items"].as_array().unwrap().is_empty());
         let a = app.get("/v1/documents", &stranger.token).await;
         assert!(a.json()["items"].as_array().unwrap().is_empty());
-        for bad in [
-            "state=lost",
-            "role=pilot",
-            "limit=0",
-            "limit=501",
-            "limit=x",
-            "cursor=%%%",
-            "cursor=abc",
-            "updated_since=yesterday",
-            "colour=red",
-        ] {
+        for bad in
+            ["state=lost", "role=pilot", "limit=0", "limit=501", "limit=x", "updated_since=yesterday", "colour=red"]
+        {
             let a = app.get(&format!("/v1/documents?{bad}"), &sender.token).await;
             assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "bad-request"), "{bad}");
+        }
+        // A cursor is opaque: one the gateway did not issue fits the description and breaks a rule.
+        for bad in ["cursor=%%%", "cursor=abc"] {
+            let a = app.get(&format!("/v1/documents?{bad}"), &sender.token).await;
+            assert_eq!(
+                (a.status, a.problem().as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+                "{bad}"
+            );
         }
 
         // Audit: creation and the read above, for the parties only.
@@ -557,6 +558,79 @@ async fn openapi_is_served_and_kept_in_schemas() {
             );
         }
     }
+}
+
+/// What every route of a shape may answer is in the description of each: 400/413/415 (problem documents) for a
+/// route that takes a body, 401/403 behind a token; a subset parameter lists the subset ids, required.
+#[tokio::test]
+async fn openapi_describes_the_answers_every_route_of_a_shape_gives() {
+    let doc: Value = serde_json::from_str(&ecmr_gateway::api::openapi_json()).unwrap();
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let answers = &op["responses"];
+            if op.get("requestBody").is_some() {
+                bodies += 1;
+                for status in ["400", "413", "415"] {
+                    let problem = &answers[status]["content"]["application/problem+json"];
+                    assert!(problem.is_object(), "{method} {path} describes {status} as a problem document");
+                }
+            }
+            if op.get("security").is_some_and(|s| s.as_array().is_some_and(|s| !s.is_empty())) {
+                for status in ["401", "403"] {
+                    assert!(answers[status].is_object(), "{method} {path} describes {status}");
+                }
+            }
+            for p in op["parameters"].as_array().into_iter().flatten().filter(|p| p["name"] == "subsetId") {
+                assert_eq!(p["required"], true, "{method} {path}");
+                let ids = p["schema"]["items"]["enum"].as_array().unwrap();
+                assert!(ids.contains(&json!("EU01")) && ids.contains(&json!("full")), "{method} {path}");
+            }
+        }
+    }
+    assert!(bodies >= 15, "{bodies} routes with a body");
+    // The free-form values the gateway takes are strict JSON: no fractional numbers.
+    let strict = &doc["components"]["schemas"]["StrictJson"]["anyOf"];
+    assert_eq!(strict.as_array().map(Vec::len), Some(4), "{strict}");
+    assert!(!strict.to_string().contains("\"number\""), "{strict}");
+}
+
+/// Bodies the description refuses are refused, and bodies it allows are taken: a struct is not filled from an
+/// array, a whole number written `880.0` is the integer 880, a cursor the gateway did not issue is a 422.
+#[tokio::test]
+async fn the_server_takes_what_its_description_says() {
+    let (store, _) = common::sqlite_store().await;
+    let app = TestApp::new(store).await;
+    let sender = app.party(1).await;
+    let doc = issue("NL-S", &sender.key, None);
+    assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+    let shares = format!("/v1/documents/{}/shares", doc.id());
+    for body in ["[null, null]", "[]", "\"x\"", "7"] {
+        let a = app.post(&shares, &sender.token, body.as_bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"), "{body}");
+        assert!(a.json()["detail"].as_str().unwrap().contains("must be a JSON object"), "{body}");
+    }
+    let a = app.post(&shares, &sender.token, br#"{"expires_in": 880.0}"#.to_vec()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&a.body));
+    let made = a.json();
+    let expires = chrono::DateTime::parse_from_rfc3339(made["expires_at"].as_str().unwrap()).unwrap();
+    let left = expires.signed_duration_since(chrono::Utc::now()).num_seconds();
+    assert!((870..=880).contains(&left), "{left} s left of 880");
+    for body in [r#"{"expires_in": 880.5}"#, r#"{"expires_in": 1e400}"#] {
+        let a = app.post(&shares, &sender.token, body.as_bytes().to_vec()).await;
+        assert_eq!((a.status, a.problem().as_str()), (StatusCode::BAD_REQUEST, "malformed-json"), "{body}");
+    }
+    let tokens = format!("/v1/admin/principals/{}/tokens", sender.id);
+    let a = app.post(&tokens, &app.admin, b"[]".to_vec()).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let a = app.get("/v1/documents?cursor=bm90LW91cnM", &sender.token).await;
+    assert_eq!((a.status, a.problem().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"));
+    // The reference implementation's routes read JSON as it does: a member they do not name may hold any number.
+    let authority = app.authority("BE", &["full"]).await;
+    let search = br#"{"identifier": "AB123CD", "identifierType": ["means"], "extra": 1.5}"#.to_vec();
+    let a = app.post("/v1/control/identifiers", &authority, search).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.json()["status"], "COMPLETE", "{}", a.json());
 }
 
 /// Deterministic xorshift, so failures reproduce.

@@ -746,9 +746,9 @@ async fn problems_of_requests_and_bodies() {
             ),
             ("a UIL query that is not JSON", req("POST", "/v1/control/uil", Some(&c.ilt)).raw("application/json", "{")),
             (
-                "an identifier search with a float",
+                "an identifier search with a trailing comma",
                 req("POST", "/v1/control/identifiers", Some(&c.ilt))
-                    .raw("application/json", "{\"identifier\": \"A\", \"modeCode\": 3.0}"),
+                    .raw("application/json", "{\"identifier\": \"A\",}"),
             ),
             (
                 "a follow-up that is not JSON",

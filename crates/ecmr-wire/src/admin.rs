@@ -123,7 +123,7 @@ pub struct NewPrincipal {
     pub public_keys: Vec<String>,
     /// Kind-specific details; an authority must give `country` (ISO 3166-1 alpha-2).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::StrictJson>))]
     pub details: Option<serde_json::Value>,
     /// When the first token stops working.
     #[serde(default)]

@@ -45,6 +45,7 @@ pub struct RequestIdDto {
 #[serde(rename_all = "camelCase")]
 pub struct PostFollowUpRequestDto {
     /// The message, at most 255 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
     pub message: String,
     /// The UIL request it is about.
     pub request_id: String,

@@ -11,9 +11,11 @@ use uuid::Uuid;
 pub struct ShareRequest {
     /// Lifetime in seconds: 60 to 2592000 (30 days); 259200 (72 hours) when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2_592_000))]
     pub expires_in: Option<u64>,
     /// A label for the party's own use, e.g. the driver's name (at most 100 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub label: Option<String>,
 }
 

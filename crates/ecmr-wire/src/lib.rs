@@ -28,3 +28,30 @@ pub mod party;
 pub mod problem;
 
 pub use problem::Problem;
+
+/// The OpenAPI schema of a free-form JSON value the gateway takes (a principal's `details`, say): any JSON
+/// without fractional numbers, whole numbers within ±(2⁵³−1), at any depth — the values may end up in signed
+/// statements, whose canonical JSON has no floats. A whole number written `880.0` is taken as 880.
+#[cfg(feature = "openapi")]
+#[derive(Debug, Clone, Copy)]
+pub struct StrictJson;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for StrictJson {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, SchemaType, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let itself = || RefOr::Ref(Ref::from_schema_name("StrictJson"));
+        let max = 9_007_199_254_740_991_i64;
+        AnyOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object).additional_properties(Some(itself())))
+            .item(ArrayBuilder::new().items(itself()))
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(-max)).maximum(Some(max)))
+            .item(ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Boolean, Type::Null])))
+            .description(Some("Any JSON value without fractional numbers; whole numbers within ±(2^53−1)"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for StrictJson {}

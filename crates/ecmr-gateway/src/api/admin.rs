@@ -121,6 +121,7 @@ pub async fn get_principal(
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active principal", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave no active admin with a usable token (`last-admin`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -142,7 +143,7 @@ pub async fn revoke_principal(
 #[utoipa::path(
     post, path = "/v1/admin/principals/{id}/tokens", tag = "admin",
     params(("id" = Uuid, Path, description = "Principal id")),
-    request_body = NewTokenRequest,
+    request_body = Option<NewTokenRequest>,
     responses(
         (status = 201, description = "Created; the token is shown once", body = TokenCreated),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -176,6 +177,7 @@ pub async fn add_token(
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave no active admin with a usable token (`last-admin`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -67,7 +67,7 @@ fn answer(state: &AppState, stored: Stored) -> (StatusCode, Json<DocumentReceipt
 /// be allowed to append as with `POST /v1/documents/{id}/events`. Retrying a sync is always safe.
 #[utoipa::path(
     post, path = "/v1/documents", tag = "documents",
-    request_body(content = Object, content_type = "application/json", description = "A signed document `ecmr-document/1`"),
+    request_body(content = ecmr_wire::StrictJson, content_type = "application/json", description = "A signed document `ecmr-document/1`"),
     responses(
         (status = 201, description = "Stored", body = DocumentReceipt),
         (status = 200, description = "Already stored as far, or further (nothing changed), or extended by the new events named in `appended_seqs`", body = DocumentReceipt),
@@ -95,7 +95,7 @@ pub async fn submit(
 #[utoipa::path(
     post, path = "/v1/documents/{id}/events", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id")),
-    request_body(content = Object, content_type = "application/json", description = "One signed event"),
+    request_body(content = ecmr_wire::StrictJson, content_type = "application/json", description = "One signed event"),
     responses(
         (status = 201, description = "Appended", body = DocumentReceipt),
         (status = 200, description = "This very event was stored before", body = DocumentReceipt),
@@ -164,14 +164,18 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only documents in this state.
+    #[param(pattern = "^(issued|cancelled|in_transit|delivered|refused)$")]
     pub state: Option<String>,
     /// Only documents where one of the caller's keys is linked in this role.
+    #[param(pattern = "^(sender|carrier|successive_carrier|consignee)$")]
     pub role: Option<String>,
     /// Only documents updated at or after this time (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub updated_since: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page; a cursor this gateway did not issue is refused (422).
     pub cursor: Option<String>,
 }
 
@@ -180,7 +184,7 @@ fn encode_cursor(s: &DocumentSummary) -> String {
 }
 
 fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || ApiError::BadRequest(format!("cursor {c:?} is not one this gateway issued"));
+    let bad = || ApiError::invalid_request(format!("cursor {c:?} is not one this gateway issued"));
     let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = text.split_once('|').ok_or_else(bad)?;
@@ -200,6 +204,7 @@ const ROLES: [&str; 4] = ["sender", "carrier", "successive_carrier", "consignee"
         (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a party", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A cursor this gateway did not issue", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

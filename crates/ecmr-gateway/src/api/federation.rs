@@ -21,6 +21,7 @@ use crate::state::AppState;
         (status = 400, description = "Not a gate.xsd message", body = String),
         (status = 401, description = "The signature does not check", body = String),
         (status = 403, description = "For another gate", body = String),
+        (status = 404, description = "This gateway is not in a federation (no registry configured): the route is not served", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A message id seen before", body = String),
     ),
 )]

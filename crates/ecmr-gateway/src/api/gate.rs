@@ -45,11 +45,24 @@ pub async fn get_consignment(
     Ok(dataset_response(state.efti.read(&who, Via::Gate, &dataset_id, &subsets, false, request_id.get()).await?))
 }
 
+/// The text of a gate's follow-up: at least one character that is not white space, at most [`NOTE_MAX`] (255).
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUpText;
+
+impl utoipa::PartialSchema for FollowUpText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"\S")).max_length(Some(NOTE_MAX)).into()
+    }
+}
+
+impl utoipa::ToSchema for FollowUpText {}
+
 /// A follow-up message about one of our documents, from an authority through its gate.
 #[utoipa::path(
     post, path = "/api/gate-api/v0/consignments/{datasetId}/follow-up", tag = "gate",
     params(("datasetId" = Uuid, Path, description = "The document id")),
-    request_body(content = String, content_type = "text/plain", description = "The message, at most 255 characters"),
+    request_body(content = FollowUpText, content_type = "text/plain", description = "The message, at most 255 characters"),
     responses(
         (status = 200, description = "Stored; the document's parties read it"),
         (status = 400, description = "Empty, not UTF-8 or too long", body = Problem, content_type = "application/problem+json"),

@@ -39,6 +39,7 @@ impl From<ViewError> for ApiError {
 #[into_params(parameter_in = Query)]
 pub struct LangParam {
     /// `en` (default), `nl`, `fr` or `de`.
+    #[param(pattern = "^(en|nl|fr|de)$")]
     pub lang: Option<String>,
 }
 
@@ -104,6 +105,7 @@ pub async fn sign_in(
     responses(
         (status = 200, description = "The signed-in authority", body = SessionInfo),
         (status = 401, description = "No open session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an authority's token, or a session cookie sent otherwise than from the app's pages", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn session(State(state): State<AppState>, Authority(who): Authority) -> Json<SessionInfo> {
@@ -185,6 +187,7 @@ pub async fn labels(Path(file): Path<String>) -> Result<Response, ApiError> {
     responses(
         (status = 200, description = "The driver view", body = ShareView),
         (status = 404, description = "No such link, or revoked, or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body does not fit (an unknown member, say)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed look-ups from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -43,7 +43,7 @@ fn info(r: ShareRecord) -> ShareInfo {
 #[utoipa::path(
     post, path = "/v1/documents/{id}/shares", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id")),
-    request_body = ShareRequest,
+    request_body = Option<ShareRequest>,
     responses(
         (status = 201, description = "Made; `url` holds the token", body = ShareCreated),
         (status = 400, description = "Not strict JSON", body = Problem, content_type = "application/problem+json"),

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::dto::{NoteResponseDto, PostFollowUpRequestDto, member, note_dto};
-use super::json_body;
+use super::ri_json_body;
 use crate::api::extract::{Authority, JsonBytes, RequestId};
 use crate::error::{ApiError, Problem, RawBody, RiCode, RiError};
 use crate::state::AppState;
@@ -36,7 +36,7 @@ pub async fn follow_up(
     request_id: RequestId,
     JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
-    let value = json_body(&body)?;
+    let value = ri_json_body(&body)?;
     let bad = |e: RiError| reply(StatusCode::BAD_REQUEST, "Note not sent", Some(e));
     let message = match member(&value, "message", RiError::new(RiCode::DefaultError, "message must be a string")) {
         Ok(m) => m,

@@ -7,7 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 
 use super::dto::{self, IdentifiersResponseDto, RequestIdParam, SearchWithIdentifiersRequestDto, identifiers_dto};
-use super::{json_body, request_id_param};
+use super::{request_id_param, ri_json_body};
 use crate::api::extract::{Authority, JsonBytes, RequestId};
 use crate::error::{ApiError, Problem};
 use crate::service::efti::{Status, id_not_found};
@@ -32,7 +32,7 @@ pub async fn search_identifiers(
     request_id: RequestId,
     JsonBytes(body): JsonBytes,
 ) -> Result<Json<IdentifiersResponseDto>, ApiError> {
-    let query = dto::search_query(&json_body(&body)?);
+    let query = dto::search_query(&ri_json_body(&body)?);
     let answer = state.efti.search(&who, query, request_id.get()).await?;
     Ok(Json(identifiers_dto(answer.request_id.to_string(), &answer.status, answer.hits, answer.gates)))
 }

@@ -23,21 +23,47 @@ use serde_json::Value;
 use crate::error::ApiError;
 use dto::RequestIdParam;
 
-/// A JSON body, strictly parsed (no floats, no repeated keys).
+/// The JSON body of one of the RI's routes, read as the RI reads it: any JSON value (members the DTO does not
+/// name are ignored, whatever their numbers), the RI's own checks then answering inside its DTO.
+///
+/// # Errors
+/// 400 naming where the body is not JSON.
+pub(crate) fn ri_json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let text = e.to_string();
+        let message = text.split(" at line ").next().unwrap_or_default().to_owned();
+        ApiError::MalformedJson { pointer: String::new(), line: e.line(), column: e.column(), message }
+    })
+}
+
+/// A JSON request body of the gateway's own routes, strictly parsed (no fractions, no repeated keys; a whole
+/// number written `880.0` is the integer 880, see [`ecmr::canonical::parse_request`]).
 ///
 /// # Errors
 /// 400 (or 413) naming where the body is not strict JSON.
-pub(crate) fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
-    ecmr::canonical::parse_strict(bytes, ecmr::canonical::MAX_DOCUMENT_BYTES).map_err(ApiError::from_strict_json)
+fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    ecmr::canonical::parse_request(bytes, ecmr::canonical::MAX_DOCUMENT_BYTES).map_err(ApiError::from_strict_json)
 }
 
-/// A JSON body read into `T`: 400 (or 413) when not strict JSON, 422 when it does not fit.
+/// A JSON object body read into `T`: 400 (or 413) when not strict JSON, 422 when it is not an object or does not
+/// fit. (Every body of the gateway's own routes is an object; serde would otherwise also fill a struct from an
+/// array of its members' values.)
 ///
 /// # Errors
 /// As [`json_body`], and 422 naming what does not fit.
 pub(crate) fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_value(json_body(body)?)
-        .map_err(|e| ApiError::invalid_request(format!("the request body does not fit: {e}")))
+    let value = json_body(body)?;
+    if !value.is_object() {
+        let found = match value {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(ApiError::invalid_request(format!("the request body must be a JSON object, not {found}")));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::invalid_request(format!("the request body does not fit: {e}")))
 }
 
 /// The `requestId` of a follow-up GET.

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::dto::{self, RequestIdDto, RequestIdParam, UilDto, request_id_dto};
-use super::{json_body, request_id_param};
+use super::{request_id_param, ri_json_body};
 use crate::api::extract::{Authority, JsonBytes, RequestId};
 use crate::error::{ApiError, Problem};
 use crate::service::efti::{Status, id_not_found};
@@ -33,7 +33,7 @@ pub async fn request_uil(
     request_id: RequestId,
     JsonBytes(body): JsonBytes,
 ) -> Result<(StatusCode, Json<RequestIdDto>), ApiError> {
-    let query = dto::uil_query(&json_body(&body)?);
+    let query = dto::uil_query(&ri_json_body(&body)?);
     let answer = state.efti.request_uil(&who, query, request_id.get()).await?;
     let data = answer.xml.map(|xml| STANDARD.encode(xml));
     Ok((StatusCode::ACCEPTED, Json(request_id_dto(answer.request_id.to_string(), &answer.status, data))))
