@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             post(api::inspect::sign_in).get(api::inspect::session).delete(api::inspect::sign_out),
         )
         .route("/inspect/layout", post(api::inspect::layout))
+        .route("/inspect/search", post(api::inspect::search))
         .route("/inspect/labels/{file}", get(api::inspect::labels))
         .route("/share/", get(api::web::share_page))
         .route("/share/{file}", get(api::web::file))

@@ -333,8 +333,15 @@ async fn an_inspector_and_a_driver_use_the_web_app_in_chromium() {
     b.fill("#country", "NL").await;
     c.execute("document.getElementById('mode').value = '3'", vec![]).await.expect("mode");
     b.fill("#identifier", "4821 LMN\u{E007}").await;
-    let results = b.text_with("#result-list", &a).await;
-    assert!(!results.contains(&damaged), "only the plate searched for: {results}");
+    // Each result names the note, its state and its parties (this authority may read them all).
+    let results = b.text_with("#result-list", "NL-2026-000777").await;
+    assert!(
+        !results.contains("NL-2026-000778") && !results.contains(&damaged),
+        "only the plate searched for: {results}"
+    );
+    for shown in ["in transit", "Sender: ", "Carrier: ", "Vehicle: 4821-LMN", "Gate: "] {
+        assert!(results.contains(shown), "{shown:?} in {results}");
+    }
     b.shots("03-results").await;
 
     // Open the note (the first result has the focus: Enter): boxes, every event ✔, the gateway key named.

@@ -93,6 +93,21 @@ async fn warn_mode_accepts_records_and_says_so() {
         // The same document again: nothing new is stored, nothing new recorded.
         let again = app.post("/v1/documents", &stranger.token, doc.bytes().to_vec()).await;
         assert_eq!((again.status, again.json().get("identity_warnings")), (StatusCode::OK, None));
+        // An inspector who finds the note sees the mismatch beside it; a note without one shows none.
+        let honest = app.party(1).await;
+        let fine = issue("F-OK", &honest.key, None);
+        assert_eq!(app.post("/v1/documents", &honest.token, fine.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let inspector = app.authority("NL", &["full"]).await;
+        let plate = doc.get().note["transport"]["vehicles"][0]["registration"].clone();
+        let body = serde_json::to_vec(&json!({"identifier": plate, "identifierType": ["means"]})).expect("json");
+        let found = app.post("/inspect/search", &inspector, body).await.json();
+        let hits = found["answer"]["identifiers"].as_array().cloned().unwrap_or_default();
+        let note_of = |id: &str| {
+            let i = hits.iter().position(|h| h["datasetId"] == id).unwrap_or_else(|| panic!("{id} not in {found}"));
+            found["notes"][i].clone()
+        };
+        assert_eq!(note_of(doc.id())["identity_warnings"], warnings, "{found}");
+        assert_eq!(note_of(fine.id()).get("identity_warnings"), None, "{found}");
         // The same mode from the configuration file an operator writes.
         let from_file = Config::from_toml("identity_check = \"warn\"").expect("config");
         assert_eq!(from_file.identity_check, config.identity_check);

@@ -311,6 +311,48 @@ async fn guessing_share_tokens_is_throttled_per_address() {
     assert_eq!(app.send(open(&token)).await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// The inspector's search answers the RI's identifier search (stored and read back the same) and, beside each
+/// consignment found, its note number, sender, carrier and state — the parties and the number only as far as the
+/// authority's subsets include them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_search_lists_number_parties_and_state_within_the_subsets() {
+    for app in TestApp::all("inspect_search").await {
+        let (id, sender, _) = stored_document(&app, "NL-SEARCH-1").await;
+        let doc = app.get(&format!("/v1/documents/{id}"), &sender.token).await.json();
+        let note = &doc["note"];
+        let plate = note["transport"]["vehicles"][0]["registration"].as_str().expect("a vehicle").to_owned();
+        // The plate as painted, with its separators.
+        let body = serde_json::to_vec(&json!({"identifier": plate, "identifierType": ["means"]})).unwrap();
+
+        let (_, full) = authority(&app, &["full"]).await;
+        let a = app.post("/inspect/search", &full, body.clone()).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.body));
+        let found = a.json();
+        let hits = found["answer"]["identifiers"].as_array().expect("identifiers").clone();
+        assert_eq!(found["notes"].as_array().map(Vec::len), Some(hits.len()), "{found}");
+        let i = hits.iter().position(|h| h["datasetId"] == id.as_str()).expect("the document is found");
+        assert_eq!(
+            found["notes"][i],
+            json!({"number": "NL-SEARCH-1", "sender": note["sender"]["name"], "carrier": note["carrier"]["name"],
+                   "state": "in_transit"})
+        );
+        // The answer is the RI's, stored as any identifier search.
+        let rid = found["answer"]["requestId"].as_str().expect("requestId");
+        assert_eq!(app.get(&format!("/v1/control/identifiers?requestId={rid}"), &full).await.json(), found["answer"]);
+
+        // Entitled to the identifier subset alone: the state, not the parties nor the number.
+        let (_, identifier) = authority(&app, &["identifier"]).await;
+        let found = app.post("/inspect/search", &identifier, body.clone()).await.json();
+        let hits = found["answer"]["identifiers"].as_array().unwrap_or_else(|| panic!("{found}"));
+        let i = hits.iter().position(|h| h["datasetId"] == id.as_str()).expect("the document is found");
+        assert_eq!(found["notes"][i], json!({"state": "in_transit"}));
+
+        // Only authorities search.
+        let a = app.post("/inspect/search", &sender.token, body).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_authority_entitled_to_full_gets_the_bundle_as_stored() {
     for app in TestApp::all("inspect_bundle").await {

@@ -147,21 +147,28 @@ async function search(ev) {
   if ($("mode").value) body.modeCode = $("mode").value;
   if ($("dg").value) body.dangerousGoodsIndicator = $("dg").value === "true";
   status(w.loading);
-  const resp = await call("POST", "/v1/control/identifiers", { json: body });
+  // The identifier search, with what the list shows of each consignment found here (number, parties, state).
+  const resp = await call("POST", "/inspect/search", { json: body });
   if (resp.status === 401) { session = null; show("signin"); status(`${w.error}: ${await problem(resp)}`, "error"); return; }
-  const answer = await resp.json();
+  const found = resp.ok ? await resp.json() : { answer: { detail: await problem(resp) }, notes: [] };
+  const answer = found.answer;
   if (!resp.ok || answer.status !== "COMPLETE") { status(`${w.error}: ${answer.errorDescription || answer.detail || resp.status}`, "error"); return; }
   status("");
   const list = $("result-list");
   clear(list);
-  for (const hit of answer.identifiers) {
+  answer.identifiers.forEach((hit, i) => {
+    const note = found.notes[i] || {};
     const li = el("li");
     const button = el("button", "result");
     button.type = "button";
     const vehicles = hit.mainCarriageTransportMovement.map((m) => `${m.id}${m.registrationCountryCode ? ` (${m.registrationCountryCode})` : ""}${m.dangerousGoodsIndicator ? " ⚠ ADR" : ""}`);
     const equipment = hit.usedTransportEquipment.map((e) => e.id);
+    const title = note.number ? `${w.number} ${note.number}` : hit.datasetId;
+    button.append(el("strong", null, note.state ? `${title} — ${w.states[note.state] || note.state}` : title));
+    if (note.sender) button.append(el("span", null, `${w.sender}: ${note.sender}`));
+    if (note.carrier) button.append(el("span", null, `${w.carrier}: ${note.carrier}`));
+    for (const warning of note.identity_warnings || []) button.append(el("span", "identity", `⚠ ${w.identityWarning}: ${warning}`));
     button.append(
-      el("strong", null, hit.datasetId),
       el("span", null, `${w.vehicle}: ${[...vehicles, ...equipment].join(", ") || "—"}`),
       el("span", null, `${w.gate}: ${hit.gateId} / ${hit.platformId}`),
     );
@@ -170,7 +177,7 @@ async function search(ev) {
     button.addEventListener("click", () => openNote({ gateId: hit.gateId, platformId: hit.platformId, datasetId: hit.datasetId }, null));
     li.append(button);
     list.append(li);
-  }
+  });
   if (answer.identifiers.length === 0) list.append(el("li", "none", w.noResults));
   $("results").hidden = false;
   list.querySelector("button")?.focus();

@@ -181,3 +181,37 @@ pub struct SignIn {
     /// The authority's bearer token.
     pub token: String,
 }
+
+/// The inspector's search (`POST /inspect/search`): the identifier search's answer as the eFTI reference
+/// implementation gives it, and for each consignment found, at the same position, what the result list shows of it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchView {
+    /// The answer of `POST /v1/control/identifiers` to the same query (stored and audited the same way).
+    pub answer: crate::control::IdentifiersResponseDto,
+    /// One entry per consignment of `answer.identifiers`; `null` for one that is not a document of this gateway
+    /// or of which the authority may read nothing.
+    pub notes: Vec<Option<HitNote>>,
+}
+
+/// What the result list shows of a consignment found, besides its identifiers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HitNote {
+    /// The consignment note number, where the authority's subsets include it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// The sender's name, where the authority's subsets include it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// The carrier's name, where the authority's subsets include it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// The document's state: `issued`, `cancelled`, `in_transit`, `delivered` or `refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Signers whose directory identity did not match the party the note names, accepted because the gateway
+    /// ran with `identity_check = "warn"`: one line per mismatch, naming the event, the note's party and the key's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_warnings: Vec<String>,
+}

@@ -1,6 +1,7 @@
 //! The routes of the inspector web app and the driver view besides their static pages ([`crate::api::web`]):
 //! signing in and out (`/inspect/session`), laying a dataset out in boxes (`/inspect/layout`), the words of the
-//! paper form (`/inspect/labels/{lang}.json`) and the driver view of a share link (`/share/open`).
+//! paper form (`/inspect/labels/{lang}.json`), the search with what its result list shows (`/inspect/search`) and
+//! the driver view of a share link (`/share/open`).
 //!
 //! Everything else the app does it does through the authority API (`/v1/control/…`, `/v1/uil/…`), with the
 //! session cookie in place of the bearer token: each action is an ordinary, audited authority request.
@@ -21,7 +22,7 @@ use crate::service::principals::Entitlements;
 use crate::service::views::{self, ViewError};
 use crate::state::AppState;
 use crate::store::Principal;
-pub use ecmr_wire::inspect::{NoteView, SessionInfo, ShareOpen, ShareView, SignIn};
+pub use ecmr_wire::inspect::{HitNote, NoteView, SearchView, SessionInfo, ShareOpen, ShareView, SignIn};
 
 impl From<ViewError> for ApiError {
     fn from(e: ViewError) -> Self {
@@ -97,6 +98,31 @@ pub async fn sign_in(
     resp.headers_mut().insert(header::SET_COOKIE, set);
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// Search by identifier for the inspector app: the identifier search of `POST /v1/control/identifiers` (the same
+/// query, answer, storage and audit), with what the result list shows of each consignment found here — the note
+/// number, sender and carrier as far as the authority's subsets include them, and the state.
+#[utoipa::path(
+    post, path = "/inspect/search", tag = "inspector",
+    request_body = ecmr_wire::control::SearchWithIdentifiersRequestDto,
+    responses(
+        (status = 200, description = "The answer and, at the same positions, the notes found", body = SearchView),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    Authority(who): Authority,
+    request_id: RequestId,
+    JsonBytes(body): JsonBytes,
+) -> Result<Json<SearchView>, ApiError> {
+    let query = crate::api::control::dto::search_query(&crate::api::control::ri_json_body(&body)?);
+    let found = state.efti.search(&who, query, request_id.get()).await?;
+    let notes = state.efti.hit_notes(&who, &found.hits).await?;
+    let answer =
+        crate::api::control::dto::identifiers_dto(found.request_id.to_string(), &found.status, found.hits, found.gates);
+    Ok(Json(SearchView { answer, notes }))
 }
 
 /// The authority signed in (by session cookie or bearer token).

@@ -61,6 +61,7 @@ pub mod web;
         inspect::session,
         inspect::sign_out,
         inspect::layout,
+        inspect::search,
         inspect::labels,
         inspect::open_share,
     ),

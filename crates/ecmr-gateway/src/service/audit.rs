@@ -261,6 +261,23 @@ impl Auditor {
     pub async fn for_document(&self, id: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
         self.store.audit.for_document(id).await
     }
+
+    /// What the identity mismatches accepted for a document in `identity_check = "warn"` mode say, oldest first:
+    /// the same words as the answer to the submission that brought them.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn mismatches(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
+        let entries = self.store.audit.mismatches(id).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let stored = e.reason.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok());
+                let message = stored.as_ref().and_then(|d| d.get("message")).and_then(Value::as_str);
+                message.map_or(e.action.clone(), str::to_owned)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub trait AuditLog: Send + Sync {
     async fn for_document(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
     /// The entries of one principal's actions, oldest first.
     async fn for_principal(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
+    /// The identity mismatches accepted for a document in `warn` mode (`identity.mismatch:<seq>`), oldest first.
+    async fn mismatches(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -47,6 +49,9 @@ pub(crate) const INSERT: &str = "INSERT INTO audit_log (at, document_id, princip
 /// The entries about a document, oldest first.
 pub(crate) const FOR_DOCUMENT: &str = "SELECT at, document_id, principal_id, principal_kind, action, reason, \
      request_id FROM audit_log WHERE document_id = $1 ORDER BY id";
+/// The identity mismatches accepted for a document, oldest first.
+pub(crate) const MISMATCHES: &str = "SELECT at, document_id, principal_id, principal_kind, action, reason, \
+     request_id FROM audit_log WHERE document_id = $1 AND action LIKE 'identity.mismatch:%' ORDER BY id";
 /// The entries of a principal's actions, oldest first.
 pub(crate) const FOR_PRINCIPAL: &str = "SELECT at, document_id, principal_id, principal_kind, action, reason, \
      request_id FROM audit_log WHERE principal_id = $1 ORDER BY id";
@@ -85,7 +90,8 @@ pub(crate) async fn append_refs<C: Conn>(conn: &mut C, entries: &[&AuditEntry]) 
     insert_rows(conn, INSERT, entries, |e| params(e)).await
 }
 
-/// See [`AuditLog::for_document`] (`query` [`FOR_DOCUMENT`]) and [`AuditLog::for_principal`] ([`FOR_PRINCIPAL`]).
+/// See [`AuditLog::for_document`] (`query` [`FOR_DOCUMENT`]), [`AuditLog::for_principal`] ([`FOR_PRINCIPAL`]) and
+/// [`AuditLog::mismatches`] ([`MISMATCHES`]).
 pub(crate) async fn entries<C: Conn>(conn: &mut C, query: &str, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
     conn.fetch(query, &[Param::from(id)], entry_from).await
 }

@@ -264,6 +264,10 @@ impl AuditLog for PgStore {
     async fn for_principal(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
         audit::entries(&mut self.conn().await?, audit::FOR_PRINCIPAL, id).await
     }
+
+    async fn mismatches(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        audit::entries(&mut self.conn().await?, audit::MISMATCHES, id).await
+    }
 }
 
 #[async_trait]

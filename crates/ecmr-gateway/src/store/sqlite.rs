@@ -601,6 +601,10 @@ impl AuditLog for SqliteStore {
     async fn for_principal(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
         self.blocking(None, async move |c| audit::entries(c, audit::FOR_PRINCIPAL, id).await).await
     }
+
+    async fn mismatches(&self, id: Uuid) -> StoreResult<Vec<AuditEntry>> {
+        self.blocking(None, async move |c| audit::entries(c, audit::MISMATCHES, id).await).await
+    }
 }
 
 #[async_trait]

@@ -136,6 +136,7 @@ pub use ecmr_wire::control::{
     CarriedTransportEquipmentApiDto, ConsignmentApiDto, GateIdentifiersDto, MainCarriageTransportMovementApiDto,
     UsedTransportEquipmentApiDto,
 };
+pub use ecmr_wire::inspect::HitNote;
 
 /// The answer to an identifier search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -607,6 +608,53 @@ impl Efti {
             self.signed_times(id, &mut hit).await?;
         }
         Ok(hit)
+    }
+
+    /// For each consignment an identifier search found, what the inspector's result list shows of it besides its
+    /// identifiers: the note number, the sender's and the carrier's names — each only where the subsets `who` may
+    /// read include it — the state, and the identity mismatches accepted for it in `identity_check = "warn"` mode,
+    /// never silently. `None` for a consignment that is not one of our documents (another gate's,
+    /// a platform's registered dataset) or that `who` may read nothing of. Part of the search it follows, which
+    /// the caller made and which is audited; nothing here is an authority read of its own.
+    ///
+    /// # Errors
+    /// Store errors, a stored document that no longer verifies.
+    pub async fn hit_notes(
+        &self,
+        who: &Principal,
+        hits: &[ConsignmentApiDto],
+    ) -> Result<Vec<Option<HitNote>>, EftiError> {
+        let readable = match Entitlements::of(who) {
+            Entitlements::Full => Some(super::principals::FULL.to_owned()).into_iter().collect::<Vec<_>>(),
+            Entitlements::Subsets(ids) => ids,
+        };
+        let subsets = if readable.is_empty() { None } else { Subsets::parse(&readable).ok() };
+        let mut notes = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let ours = hit.gate_id == self.gate_id && hit.platform_id == self.platform_id;
+            let id = Uuid::parse_str(&hit.dataset_id).ok().filter(|_| ours);
+            let (Some(id), Some(subsets)) = (id, &subsets) else {
+                notes.push(None);
+                continue;
+            };
+            let Some((xml, _)) = self.dataset_xml(id, subsets, None).await? else {
+                notes.push(None);
+                continue;
+            };
+            // The identifier subset alone is a dataset of another schema (`consignment/identifier`), holding none
+            // of the three; the common dataset reader does not take it.
+            let dataset = ecmr::efti::Received::from_xml(&xml).ok();
+            let text = |path: &str| dataset.as_ref().and_then(|d| d.root.text_at(path)).map(str::to_owned);
+            let state = self.store.documents.get_document(id).await?.map(|d| d.summary.state);
+            notes.push(Some(HitNote {
+                number: text("transportContractDocument/id"),
+                sender: text("consignor/name"),
+                carrier: text("carrier/name"),
+                state,
+                identity_warnings: self.auditor.mismatches(id).await?,
+            }));
+        }
+        Ok(notes)
     }
 
     /// The answer to an earlier identifier search of this authority (`None`: no such request of its own).
