@@ -1,8 +1,10 @@
-//! The gate→platform API: an eFTI gate reads our documents as eFTI XML and passes on follow-ups, on every backend.
+//! The gate→platform API: an eFTI gate reads our documents as eFTI XML and passes on follow-ups, on every backend;
+//! and the gate→gate route, which takes only XML.
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use common::{TestApp, issue};
 use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
@@ -126,5 +128,90 @@ async fn gate_follow_ups_reach_the_parties() {
         }
         let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
         assert_eq!(list.as_array().map(Vec::len), Some(1), "refused follow-ups are not stored");
+    }
+}
+
+/// A POST of `body` to `uri`, with `content_type` when given and a bearer `token` when given.
+fn with_type(uri: &str, token: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Request<Body> {
+    let mut req = Request::builder().method("POST").uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    req.body(Body::from(body.to_vec())).expect("request")
+}
+
+/// A follow-up is plain text: a body of another media type is refused with 415 before it is read, and nothing is
+/// stored; `text/plain` (with a charset, or no type at all) is taken.
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_follow_ups_are_plain_text_only() {
+    for app in TestApp::all("gate_follow_up_media").await {
+        let sender = app.party(1).await;
+        let doc = issue("NL-GATE-3", &sender.key, None);
+        assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
+        let (_, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({})).await;
+        let uri = format!("/api/gate-api/v0/consignments/{}/follow-up", doc.id());
+        for ct in ["application/json", "application/xml", "text/html", "application/x-www-form-urlencoded"] {
+            let a = app.send(with_type(&uri, Some(&gate), Some(ct), br#"{"message":"hi"}"#)).await;
+            assert_eq!(
+                (a.status, a.problem().as_str()),
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+                "{ct} on {}",
+                app.backend()
+            );
+            let detail = a.json()["detail"].as_str().unwrap_or_default().to_owned();
+            assert!(detail.contains("text/plain") && detail.contains(ct), "{detail}");
+        }
+        let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
+        assert_eq!(list.as_array().map(Vec::len), Some(0), "refused follow-ups are not stored: {list}");
+
+        for ct in [Some("text/plain"), Some("text/plain; charset=utf-8"), Some("Text/Plain"), None] {
+            let a = app.send(with_type(&uri, Some(&gate), ct, b"Seal checked.")).await;
+            assert_eq!(a.status, StatusCode::OK, "{ct:?}: {}", text(&a));
+        }
+        let list = app.get(&format!("/v1/documents/{}/follow-ups", doc.id()), &sender.token).await.json();
+        assert_eq!(list.as_array().map(Vec::len), Some(4), "{list}");
+    }
+}
+
+/// The messages of other gates are XML: in a federation, a body of another media type is refused with 415 before
+/// its signature is looked at; an XML body (or one without a type) reaches the signature check.
+#[tokio::test(flavor = "multi_thread")]
+async fn federation_messages_are_xml_only() {
+    use ecmr_gateway::service::federation::registry::Registry;
+    use ecmr_gateway::service::federation::transport::HttpTransport;
+    use ecmr_gateway::service::federation::{Federation, Settings};
+    use std::sync::Arc;
+
+    for app in TestApp::all("federation_message_media").await {
+        let key = ecmr::keys::FileKey::from_seed(&[7; 32]);
+        let transport =
+            HttpTransport::new("ecmr-gate", key, std::time::Duration::from_secs(5), Vec::new()).expect("transport");
+        let federation = Federation::new(
+            "ecmr-gate",
+            Registry::empty(),
+            Arc::new(transport),
+            app.store.clone(),
+            Settings::default(),
+        );
+        app.state.efti.set_federation(Arc::new(federation));
+
+        let uri = "/federation/v1/messages";
+        let xml = b"<?xml version=\"1.0\"?><uilQuery/>";
+        for ct in ["application/json", "text/plain", "application/x-www-form-urlencoded"] {
+            let a = app.send(with_type(uri, None, Some(ct), xml)).await;
+            assert_eq!(
+                (a.status, a.problem().as_str()),
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+                "{ct} on {}",
+                app.backend()
+            );
+        }
+        for ct in [Some("application/xml"), Some("text/xml; charset=utf-8"), Some("application/soap+xml"), None] {
+            let a = app.send(with_type(uri, None, ct, xml)).await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{ct:?}: unsigned, {}", text(&a));
+        }
     }
 }

@@ -225,6 +225,8 @@ enum MediaType {
     Json,
     /// `application/xml`, `text/xml` or `application/*+xml`.
     Xml,
+    /// `text/plain`.
+    Text,
 }
 
 impl MediaType {
@@ -238,6 +240,7 @@ impl MediaType {
                     || essence == "text/xml"
                     || (essence.starts_with("application/") && essence.ends_with("+xml"))
             }
+            MediaType::Text => essence == "text/plain",
         }
     }
 
@@ -245,6 +248,7 @@ impl MediaType {
         match self {
             MediaType::Json => "application/json",
             MediaType::Xml => "application/xml",
+            MediaType::Text => "text/plain",
         }
     }
 }
@@ -289,6 +293,19 @@ impl FromRequest<AppState> for XmlBytes {
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
         body_of(req, state, MediaType::Xml).await.map(XmlBytes)
+    }
+}
+
+/// A plain text request body (`text/plain`; no `Content-Type` is taken as text). Another media type is refused
+/// with 415 before the body is read. The bytes are not checked to be UTF-8: that is the route's to say.
+#[derive(Debug, Clone)]
+pub struct TextBytes(pub Bytes);
+
+impl FromRequest<AppState> for TextBytes {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        body_of(req, state, MediaType::Text).await.map(TextBytes)
     }
 }
 

@@ -2,12 +2,11 @@
 //! signed by the sending gate). No bearer token: the signature is the authentication. The rules are the eFTI
 //! service's ([`crate::service::efti::Efti::receive`]); this handler only maps its outcome to HTTP.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::extract::RequestId;
+use crate::api::extract::{RequestId, XmlBytes};
 use crate::state::AppState;
 
 /// Take a message from another gate: 202 once stored (a request is answered later, with a message of this
@@ -29,7 +28,7 @@ pub async fn receive(
     State(state): State<AppState>,
     request_id: RequestId,
     headers: HeaderMap,
-    body: Bytes,
+    XmlBytes(body): XmlBytes,
 ) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     match state.efti.receive(authorization, &body, request_id.get()).await {

@@ -6,13 +6,12 @@
 //! an authority is. Reads, refusals and follow-ups are audited (`gate.uil.read`, `gate.uil.refused`,
 //! `gate.follow_up`).
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::control::read::{dataset_response, subset_params};
-use crate::api::extract::{Gate, RequestId};
+use crate::api::extract::{Gate, RequestId, TextBytes};
 use crate::error::{ApiError, Problem};
 use crate::service::audit::Via;
 use crate::service::efti::NOTE_MAX;
@@ -77,7 +76,7 @@ pub async fn follow_up(
     Gate(who): Gate,
     request_id: RequestId,
     Path(dataset_id): Path<String>,
-    body: Bytes,
+    TextBytes(body): TextBytes,
 ) -> Result<Response, ApiError> {
     let message = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the follow-up message is not UTF-8 text".into()))?
