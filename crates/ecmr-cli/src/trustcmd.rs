@@ -41,15 +41,15 @@ pub(crate) struct AddArgs {
     /// A role the key is trusted for (repeatable; default: any role).
     #[arg(long = "role", value_name = "ROLE")]
     roles: Vec<RoleArg>,
-    /// The public key, base64url (as `ecmr key show` prints it).
-    #[arg(long, conflicts_with = "pem", required_unless_present_any = ["pem", "gateway"])]
+    /// The public key, base64url (as `ecmr key show` prints it); it may begin with `-`.
+    #[arg(long, conflicts_with = "pem", required_unless_present_any = ["pem", "gateway"], allow_hyphen_values = true)]
     key: Option<String>,
     /// A PEM file holding the public key (`BEGIN PUBLIC KEY`) or the private key.
     #[arg(long)]
     pem: Option<PathBuf>,
     /// Add a gateway key instead (base64url or a PEM file), whose attestations and receipts are then accepted;
-    /// `--name` is then the gate id.
-    #[arg(long, conflicts_with_all = ["key", "pem", "roles"])]
+    /// `--name` is then the gate id. A base64url key may begin with `-`.
+    #[arg(long, conflicts_with_all = ["key", "pem", "roles"], allow_hyphen_values = true)]
     gateway: Option<String>,
 }
 

@@ -29,8 +29,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     trust: Option<PathBuf>,
     /// A gateway's public key, `[GATE=]KEY` with KEY base64url or a PEM file (repeatable): its attestations and
-    /// receipts are accepted. Like --trust, it makes every signer's identity required.
-    #[arg(long = "gateway-key", value_name = "[GATE=]KEY")]
+    /// receipts are accepted. Like --trust, it makes every signer's identity required. KEY may begin with `-`.
+    #[arg(long = "gateway-key", value_name = "[GATE=]KEY", allow_hyphen_values = true)]
     gateway_keys: Vec<String>,
     /// A file of gateway statements about the document: a JSON array of receipts and attestations, or an object
     /// `{"receipts": [...], "attestations": [...]}`.

@@ -226,3 +226,66 @@ fn a_bundle_verifies_offline_with_the_gateway_key() {
     assert_eq!(v["identities_checked"], true);
     assert_eq!(v["statements"]["receipts"].as_array().unwrap().len(), 2);
 }
+
+/// Keys whose public key, base64url, begins with `-` (about one key in 64), from fixed seeds.
+fn keys_beginning_with_a_hyphen() -> impl Iterator<Item = FileKey> {
+    (0..=u16::MAX)
+        .map(|n| {
+            let mut seed = [0u8; 32];
+            seed[..2].copy_from_slice(&n.to_le_bytes());
+            FileKey::from_seed(&seed)
+        })
+        .filter(|k| k.public_key().to_b64url().starts_with('-'))
+}
+
+/// A key whose base64url form begins with `-` is a value, not an option: `trust add --key` and `--gateway` take
+/// it, and `verify` then trusts it, as it does given with `--gateway-key`.
+#[test]
+fn keys_beginning_with_a_hyphen_are_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut hyphenated = keys_beginning_with_a_hyphen();
+    let (sender, gateway) = (hyphenated.next().unwrap(), hyphenated.next().unwrap());
+    std::fs::write(dir.join("sender.pem"), sender.to_pkcs8_pem().unwrap()).unwrap();
+    keys(dir, &["carrier"]);
+    ecmr(dir)
+        .arg("issue")
+        .arg(example("domestic-pallets.json"))
+        .args(["--key", "sender.pem", "-o", "doc.json", "--at", "2026-11-27T15:00:00Z"])
+        .assert()
+        .success();
+    ecmr(dir)
+        .args(["take-over", "doc.json", "--key", "carrier.pem", "--at", "2026-11-28T05:10:00Z"])
+        .assert()
+        .success();
+    let sender_key = sender.public_key().to_b64url();
+    ecmr(dir)
+        .args(["trust", "add", "-f", "trust.json", "--name", "Brabant Zuivel B.V.", "--role", "sender"])
+        .args(["--key", &sender_key])
+        .assert()
+        .success()
+        .stdout(contains("added Brabant Zuivel B.V. key"));
+    ecmr(dir)
+        .args(["verify", "doc.json", "--trust", "trust.json"])
+        .assert()
+        .stdout(contains("trust store: Brabant Zuivel B.V."))
+        .stdout(contains("event 0 issued by the sender").and(contains("✘ event 0").not()));
+
+    let doc = std::fs::read(dir.join("doc.json")).unwrap();
+    std::fs::write(dir.join("bundle.json"), bundle(&doc, &gateway, false)).unwrap();
+    let gateway_key = gateway.public_key().to_b64url();
+    ecmr(dir)
+        .args(["trust", "add", "-f", "gateways.json", "--name", "gate-nl", "--gateway", &gateway_key])
+        .assert()
+        .success();
+    ecmr(dir)
+        .args(["verify", "bundle.json", "--trust", "gateways.json"])
+        .assert()
+        .code(0)
+        .stdout(contains("attested by gate gate-nl: Brabant Zuivel B.V."));
+    ecmr(dir)
+        .args(["verify", "bundle.json", "--gateway-key", &gateway_key])
+        .assert()
+        .code(0)
+        .stdout(contains("✔ receipt for event 1: gate gate-nl"));
+}
