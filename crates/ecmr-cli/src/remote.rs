@@ -222,6 +222,12 @@ pub(crate) fn req(e: ecmr_client::Error) -> Failed {
     Box::new((request_error(&e), Some(e)))
 }
 
+/// What a submit appended, for people: `appended seqs 1, 2`.
+fn appended_line(seqs: &[u64]) -> String {
+    let list: Vec<String> = seqs.iter().map(u64::to_string).collect();
+    format!("appended seqs {}", list.join(", "))
+}
+
 fn receipt_line(r: &DocumentReceipt) -> String {
     format!(
         "{}  {:<10}  seq {:<3}  {}  updated {}",
@@ -299,7 +305,7 @@ pub(crate) fn submit(args: &SubmitArgs) -> CliResult {
                     let what = match s.outcome {
                         SubmitOutcome::Created => "stored".to_owned(),
                         SubmitOutcome::Unchanged => "already up to date".to_owned(),
-                        SubmitOutcome::Extended => format!("appended seqs {:?}", s.receipt.appended_seqs),
+                        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
                     };
                     let outcome = match s.outcome {
                         SubmitOutcome::Created => "created",
@@ -343,7 +349,7 @@ pub(crate) fn submit_bytes(profile: &ProfileArg, what: &str, bytes: &[u8]) -> Cl
     let what_happened = match s.outcome {
         SubmitOutcome::Created => "stored".to_owned(),
         SubmitOutcome::Unchanged => "already up to date".to_owned(),
-        SubmitOutcome::Extended => format!("appended seqs {:?}", s.receipt.appended_seqs),
+        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
     };
     outln(&format!("{what}: submitted, {what_happened} — {}", receipt_line(&s.receipt)));
     warn_identities(what, &s.receipt);

@@ -318,13 +318,13 @@ fn a_lifecycle_signed_and_submitted_by_each_party_then_fetched_searched_and_foll
                 "carrier",
             ],
         );
-        assert!(stdout(&out).contains("appended seqs [1]"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("appended seqs 1 —"), "{}", stdout(&out));
         // Consignee: deliver, and sync.
         let out = ecmr.expect(
             0,
             &["deliver", "doc.json", "--key", consignee_key.to_str().unwrap(), "--submit", "--profile", "consignee"],
         );
-        assert!(stdout(&out).contains("appended seqs [2]"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("appended seqs 2 —"), "{}", stdout(&out));
 
         // Submitting the whole document again, or the document as issued: nothing to do, exit 0.
         let again = ecmr.json(0, &["submit", "doc.json", "issued.json", "--profile", "sender"]);
