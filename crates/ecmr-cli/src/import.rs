@@ -3,8 +3,9 @@
 //! Notes (JSON or XML) are validated and written in the chosen format as `<stem>.json` / `<stem>.xml`; signed
 //! documents are verified and copied byte for byte. A progress bar is drawn when standard output is a terminal;
 //! each file that fails is named with its reason on standard error, and a summary line ends the run. An input
-//! that would write exactly what an earlier one wrote to the same file (a note given as JSON and as XML, a
-//! document given twice) is a duplicate: named with the file it repeats, counted apart, and not a failure.
+//! holding what an earlier one already brought in — the same note (by its digest, so as JSON or XML, in any
+//! layout and under any file name) or the same signed document bytes — is a duplicate: named with the file it
+//! repeats, counted apart, not written, and not a failure.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
@@ -38,12 +39,19 @@ pub(crate) struct ImportArgs {
 enum Outcome {
     Note,
     Document,
-    /// The same bytes were already written to the same file from an earlier input, named here.
+    /// The same note or document was already brought in by an earlier input, named here.
     DuplicateOf(PathBuf),
 }
 
-/// What was written in this run: the input each target came from and the digest of what was written.
-type Written = BTreeMap<PathBuf, (PathBuf, String)>;
+/// What was written in this run.
+#[derive(Default)]
+struct Written {
+    /// Each file written, with the input it came from.
+    targets: BTreeMap<PathBuf, PathBuf>,
+    /// The content each input brought in (a note's digest, or a signed document's bytes' digest), with the first
+    /// input that held it.
+    contents: BTreeMap<String, PathBuf>,
+}
 
 /// Runs `ecmr import`.
 pub(crate) fn run(args: &ImportArgs) -> CliResult {
@@ -66,7 +74,7 @@ pub(crate) fn run(args: &ImportArgs) -> CliResult {
         ProgressBar::hidden()
     };
     let (mut notes, mut documents, mut duplicates, mut failed) = (0usize, 0usize, 0usize, 0usize);
-    let mut written = Written::new();
+    let mut written = Written::default();
     for file in &files {
         bar.set_message(file.display().to_string());
         match import_one(file, to, format, force, &mut written) {
@@ -138,14 +146,15 @@ fn import_one(
     let bytes = read(file)?;
     let kind = detect(file, &bytes)?;
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "note".to_owned());
-    let (target, out, outcome) = match kind {
+    let (target, out, content, outcome) = match kind {
         Kind::JsonDocument => {
             if let Err(e) = ecmr::verify::verify(&bytes, None) {
                 let first = e.report.failures.first().map(ToString::to_string).unwrap_or_default();
                 return Err(CliError::invalid(format!("does not verify: {first}")));
             }
             let name = file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-            (to.join(name), bytes, Outcome::Document)
+            let content = format!("document {}", ecmr::canonical::sha256_tagged(&bytes));
+            (to.join(name), bytes, content, Outcome::Document)
         }
         _ => {
             let note = parse_note(file, &bytes, kind)?;
@@ -159,15 +168,18 @@ fn import_one(
                     f.path
                 )));
             }
+            // The digest a signature would cover: the same for the note read from JSON or XML, in any layout.
+            let value = serde_json::to_value(&note)
+                .map_err(|e| CliError::invalid(format!("the note cannot be written as JSON: {e}")))?;
+            let content = format!("note {}", ecmr::canonical::digest_value(&value));
             let text = encode(&note, format)?;
-            (to.join(format!("{stem}.{}", format.extension())), text.into_bytes(), Outcome::Note)
+            (to.join(format!("{stem}.{}", format.extension())), text.into_bytes(), content, Outcome::Note)
         }
     };
-    let digest = ecmr::canonical::sha256_tagged(&out);
-    if let Some((first, first_digest)) = written.get(&target) {
-        if *first_digest == digest {
-            return Ok(Outcome::DuplicateOf(first.clone()));
-        }
+    if let Some(first) = written.contents.get(&content) {
+        return Ok(Outcome::DuplicateOf(first.clone()));
+    }
+    if let Some(first) = written.targets.get(&target) {
         return Err(CliError::usage(format!(
             "{} was already written from {} in this run",
             target.display(),
@@ -176,6 +188,7 @@ fn import_one(
         .hint("rename one of the inputs"));
     }
     write_atomic(&target, &out, force, false)?;
-    written.insert(target, (file.to_path_buf(), digest));
+    written.targets.insert(target, file.to_path_buf());
+    written.contents.insert(content, file.to_path_buf());
     Ok(outcome)
 }

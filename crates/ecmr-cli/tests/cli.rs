@@ -663,7 +663,7 @@ fn import_inputs(s: &Setup) -> PathBuf {
     let dir = s.path("in");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::copy(example("domestic-pallets.json"), dir.join("a.json")).unwrap();
-    std::fs::copy(example("domestic-pallets.xml"), dir.join("sub/b.xml")).unwrap();
+    std::fs::copy(example("international-cod.xml"), dir.join("sub/b.xml")).unwrap();
     std::fs::copy(data("invalid-note.json"), dir.join("c.json")).unwrap();
     std::fs::write(dir.join("ignored.txt"), "not taken").unwrap();
     s.issued();
@@ -680,9 +680,10 @@ fn import_validates_converts_and_summarises() {
         .stdout(contains("imported 3 of 4 files into out: 2 notes, 1 signed document; 1 failed"))
         .stderr(contains("c.json: invalid, 2 errors"));
     let original = ecmr::json::from_str(&std::fs::read_to_string(example("domestic-pallets.json")).unwrap()).unwrap();
-    for name in ["a.json", "b.json"] {
+    for (name, example_name) in [("a.json", "domestic-pallets.json"), ("b.json", "international-cod.json")] {
         let note = ecmr::json::from_str(&std::fs::read_to_string(s.path("out").join(name)).unwrap()).unwrap();
-        assert_eq!(note, original);
+        let expected = ecmr::json::from_str(&std::fs::read_to_string(example(example_name)).unwrap()).unwrap();
+        assert_eq!(note, expected, "{name}");
     }
     // The document is copied byte for byte.
     assert_eq!(std::fs::read(s.path("out/d.json")).unwrap(), std::fs::read(s.path("doc.json")).unwrap());
@@ -718,8 +719,8 @@ fn import_refuses_overwrites_and_collisions() {
     s.step(&["import", "in/a.json", "--to", "file"]).code(2);
 }
 
-/// The same note as JSON and as XML is one note: the second copy is named as a duplicate of the first, counted
-/// apart, and not a failure.
+/// The same note as JSON and as XML, under the same name or another, is one note: each later copy is named as a
+/// duplicate of the first, counted apart, not written, and not a failure.
 #[test]
 fn import_counts_copies_of_one_note_as_duplicates() {
     let s = Setup::new();
@@ -738,6 +739,38 @@ fn import_counts_copies_of_one_note_as_duplicates() {
         .code(1)
         .stdout("imported 1 of 3 files into out2: 0 notes, 1 signed document; 1 duplicate; 1 failed\n")
         .stderr(contains("in/d.json: duplicate of in/d.json").and(contains("✘ in/c.json")));
+    // Copies under other names, and in another layout: told by the note they hold, not by the file name.
+    std::fs::copy(example("domestic-pallets.xml"), s.path("in/other.xml")).unwrap();
+    let pretty = std::fs::read_to_string(example("domestic-pallets.json")).unwrap();
+    let compact = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&pretty).unwrap()).unwrap();
+    std::fs::write(s.path("in/z.json"), compact).unwrap();
+    s.step(&["import", "in/a.json", "in/other.xml", "in/sub/b.xml", "in/z.json", "--to", "out3"])
+        .code(0)
+        .stdout("imported 2 of 4 files into out3: 2 notes, 0 signed documents; 2 duplicates; 0 failed\n")
+        .stderr(
+            contains("in/other.xml: duplicate of in/a.json")
+                .and(contains("in/z.json: duplicate of in/a.json"))
+                .and(contains("b.xml").not()),
+        );
+    let mut names: Vec<String> = std::fs::read_dir(s.path("out3"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.json", "b.json"]);
+    // The XML first: the JSON copy is its duplicate, and the note is written under the XML file's name.
+    s.step(&["import", "in/other.xml", "in/a.json", "--to", "out4", "--format", "xml"])
+        .code(0)
+        .stdout(contains("1 note, 0 signed documents; 1 duplicate"))
+        .stderr(contains("in/a.json: duplicate of in/other.xml"));
+    assert!(s.path("out4/other.xml").exists() && !s.path("out4/a.xml").exists());
+    // A signed document under two names.
+    std::fs::copy(s.path("in/d.json"), s.path("in/e.json")).unwrap();
+    s.step(&["import", "in/d.json", "in/e.json", "--to", "out5"])
+        .code(0)
+        .stdout(contains("0 notes, 1 signed document; 1 duplicate"))
+        .stderr(contains("in/e.json: duplicate of in/d.json"));
+    assert!(!s.path("out5/e.json").exists());
 }
 
 #[test]
