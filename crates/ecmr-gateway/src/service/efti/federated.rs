@@ -11,7 +11,7 @@ use ecmr::efti::search::IdentifierQuery;
 use uuid::Uuid;
 
 use super::{
-    Efti, EftiError, Found, SearchAnswer, Status, UilAnswer, UilQuery, error_parts, split_subsets, uil_outcome,
+    Efti, EftiError, Found, SearchAnswer, Status, UilAnswer, UilQuery, control_request, split_subsets, uil_outcome,
 };
 use crate::error::{RiCode, RiError};
 use crate::service::audit::{AuditAction, Auditor, Details, Origin, Via};
@@ -91,20 +91,8 @@ impl Efti {
             outcome: Some(status.outcome()),
             ..Details::default()
         };
-        let (code, description) = error_parts(&status);
-        let request = ControlRequest {
-            id: request_id,
-            kind: "uil".into(),
-            principal_id: who.id,
-            document_id: None,
-            subsets: q.subsets.join(","),
-            status: status.as_str().to_owned(),
-            error_code: code,
-            error_description: description,
-            data: None,
-            answered_seq: None,
-            created_at: now(),
-        };
+        let request =
+            ControlRequest { subsets: q.subsets.join(","), ..control_request(request_id, "uil", who, &status) };
         let audit = vec![Auditor::entry(who, None, action, Some(&details), origin)];
         self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
         if refusal.is_none() {
@@ -177,19 +165,8 @@ impl Efti {
         if !remote.is_empty() {
             audit.push(Auditor::entry(who, None, AuditAction::Forwarded, Some(&details), origin));
         }
-        let request = ControlRequest {
-            id: request_id,
-            kind: "identifiers".into(),
-            principal_id: who.id,
-            document_id: None,
-            subsets: String::new(),
-            status: if remote.is_empty() { "COMPLETE" } else { "PENDING" }.into(),
-            error_code: None,
-            error_description: None,
-            data: None,
-            answered_seq: None,
-            created_at: at,
-        };
+        let status = if remote.is_empty() { Status::Complete } else { Status::Pending };
+        let request = control_request(request_id, "identifiers", who, &status);
         self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
         fed.record_local(&local).await?;
         if !remote.is_empty() {
@@ -482,19 +459,11 @@ impl Efti {
                     outcome: Some(status.outcome()),
                     ..Details::default()
                 };
-                let (code, description) = error_parts(&status);
                 let request = ControlRequest {
-                    id: request_id,
-                    kind: "uil".into(),
-                    principal_id: who.id,
                     document_id,
                     subsets: m.subsets.join(","),
-                    status: status.as_str().to_owned(),
-                    error_code: code,
-                    error_description: description,
-                    data: None,
                     answered_seq: answer.as_ref().ok().map(|(_, seq)| *seq),
-                    created_at: now(),
+                    ..control_request(request_id, "uil", &who, &status)
                 };
                 let audit = vec![Auditor::entry(&who, document_id, action, Some(&details), origin)];
                 self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
@@ -540,17 +509,8 @@ impl Efti {
                         )
                         .map_err(|e| EftiError::Corrupt(e.to_string()))?;
                         let request = ControlRequest {
-                            id: request_id,
-                            kind: "identifiers".into(),
-                            principal_id: who.id,
-                            document_id: None,
-                            subsets: String::new(),
-                            status: "COMPLETE".into(),
-                            error_code: None,
-                            error_description: None,
                             data: Some(data),
-                            answered_seq: None,
-                            created_at: now(),
+                            ..control_request(request_id, "identifiers", &who, &Status::Complete)
                         };
                         self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
                         messages::IdentifierResponse {
@@ -588,19 +548,9 @@ impl Efti {
                     _ => None,
                 };
                 let Some(document_id) = document else { return Ok(not_found()) };
-                let at = now();
                 let request = ControlRequest {
-                    id: request_id,
-                    kind: "uil".into(),
-                    principal_id: who.id,
                     document_id: Some(document_id),
-                    subsets: String::new(),
-                    status: "COMPLETE".into(),
-                    error_code: None,
-                    error_description: None,
-                    data: None,
-                    answered_seq: None,
-                    created_at: at,
+                    ..control_request(request_id, "uil", &who, &Status::Complete)
                 };
                 let details = Details {
                     request_id: Some(request_id),
@@ -612,7 +562,13 @@ impl Efti {
                 };
                 let entry =
                     Auditor::entry(&who, Some(document_id), AuditAction::FollowUp(Via::Gate), Some(&details), origin);
-                let follow_up = FollowUp { request_id, document_id, principal_id: who.id, message: m.message, at };
+                let follow_up = FollowUp {
+                    request_id,
+                    document_id,
+                    principal_id: who.id,
+                    message: m.message,
+                    at: request.created_at,
+                };
                 self.commit(Some(request), Some(follow_up), vec![entry], crate::store::Durability::Full).await?;
                 Message::FollowUpResponse(FollowUpResponse {
                     request_id: reply,

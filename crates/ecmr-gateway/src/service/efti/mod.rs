@@ -280,20 +280,12 @@ impl Efti {
             outcome: Some(status.outcome()),
             ..Details::default()
         };
-        let (code, description) = error_parts(&status);
+        // The answer is not stored: asking again computes it from the document as it was.
         let request = ControlRequest {
-            id: request_id,
-            kind: "uil".into(),
-            principal_id: who.id,
             document_id,
             subsets: subsets.join(","),
-            status: status.as_str().to_owned(),
-            error_code: code,
-            error_description: description,
-            // The answer is not stored: asking again computes it from the document as it was.
-            data: None,
             answered_seq: answer.as_ref().ok().map(|(_, seq)| *seq),
-            created_at: now(),
+            ..control_request(request_id, "uil", who, &status)
         };
         let audit = vec![Auditor::entry(who, document_id, action, Some(&details), origin)];
         self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
@@ -527,20 +519,7 @@ impl Efti {
             }
         };
         let data = serde_json::to_string(&hits).map_err(|e| EftiError::Corrupt(format!("search answer: {e}")))?;
-        let (code, description) = error_parts(&status);
-        let request = ControlRequest {
-            id: request_id,
-            kind: "identifiers".into(),
-            principal_id: who.id,
-            document_id: None,
-            subsets: String::new(),
-            status: status.as_str().to_owned(),
-            error_code: code,
-            error_description: description,
-            data: Some(data),
-            answered_seq: None,
-            created_at: now(),
-        };
+        let request = ControlRequest { data: Some(data), ..control_request(request_id, "identifiers", who, &status) };
         self.commit(Some(request), None, audit, self.auditor.control_durability()).await?;
         Ok(SearchAnswer { request_id, status, hits, gates: Vec::new() })
     }
@@ -843,21 +822,10 @@ impl Efti {
         if self.stored_id(id).await?.is_none() {
             return Err(not_found());
         }
-        let at = now();
         let request_id = Uuid::now_v7();
-        let request = ControlRequest {
-            id: request_id,
-            kind: "uil".into(),
-            principal_id: who.id,
-            document_id: Some(id),
-            subsets: String::new(),
-            status: "COMPLETE".into(),
-            error_code: None,
-            error_description: None,
-            data: None,
-            answered_seq: None,
-            created_at: at,
-        };
+        let request =
+            ControlRequest { document_id: Some(id), ..control_request(request_id, "uil", who, &Status::Complete) };
+        let at = request.created_at;
         let details = Details {
             request_id: Some(request_id),
             message: Some(message.clone()),
@@ -1055,6 +1023,25 @@ fn error_parts(status: &Status) -> (Option<String>, Option<String>) {
     match status {
         Status::Error(e) => (Some(e.code.as_str().to_owned()), Some(e.description.clone())),
         _ => (None, None),
+    }
+}
+
+/// A `kind` request (`uil` or `identifiers`) of `who`, answered now with `status`; no document, subsets or answer
+/// (callers add theirs with struct update syntax).
+fn control_request(id: Uuid, kind: &str, who: &Principal, status: &Status) -> ControlRequest {
+    let (error_code, error_description) = error_parts(status);
+    ControlRequest {
+        id,
+        kind: kind.to_owned(),
+        principal_id: who.id,
+        document_id: None,
+        subsets: String::new(),
+        status: status.as_str().to_owned(),
+        error_code,
+        error_description,
+        data: None,
+        answered_seq: None,
+        created_at: now(),
     }
 }
 
