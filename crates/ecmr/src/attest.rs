@@ -104,7 +104,8 @@ pub enum StatementError {
     },
 }
 
-/// The fields every statement shares: its signer block and signature.
+/// The bytes a statement's signature covers: its format as a prefix line, then the canonical JSON (RFC 8785) of the
+/// statement without its `signature`.
 fn signing_input(prefix: &str, mut value: Value) -> Vec<u8> {
     if let Value::Object(map) = &mut value {
         map.remove("signature");

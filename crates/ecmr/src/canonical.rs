@@ -206,11 +206,7 @@ pub(crate) fn escape_segment(seg: &str) -> String {
 /// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::DuplicateKey, "/a"));
 /// ```
 pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
-    let text = prelude(bytes, max)?;
-    let ctx = Ctx::new();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    result.map_err(|e| ctx.error(&e))
+    parse_with(bytes, max, Ctx::new())
 }
 
 /// Parses a JSON request body that is not itself signed (an API call's options, say) by the rules of
@@ -229,8 +225,12 @@ pub fn parse_strict(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> 
 /// assert_eq!((err.kind, err.pointer.as_str()), (StrictJsonErrorKind::Float, "/a/0"));
 /// ```
 pub fn parse_request(bytes: &[u8], max: usize) -> Result<Value, StrictJsonError> {
+    parse_with(bytes, max, Ctx { integral_floats: true, ..Ctx::new() })
+}
+
+/// One strict JSON value by the rules `ctx` sets.
+fn parse_with(bytes: &[u8], max: usize, ctx: Ctx) -> Result<Value, StrictJsonError> {
     let text = prelude(bytes, max)?;
-    let ctx = Ctx { integral_floats: true, ..Ctx::new() };
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Seed(&ctx).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     result.map_err(|e| ctx.error(&e))

@@ -220,7 +220,6 @@ impl TrustStore {
         }
         match other {
             Some(party) => Err(Unvouched::AttestationNamesAnotherParty { party }),
-            None if attestations.is_empty() => Err(Unvouched::NotInTrustStore),
             None => Err(Unvouched::AttestationNotValidAt { at: at.to_owned() }),
         }
     }

@@ -733,8 +733,6 @@ fn scalar_is_canonical(sig: &[u8; 64]) -> bool {
     false
 }
 
-/// Decodes a signer key and computes its id, reusing those of a key already decoded for this document (or, with
-/// a shared [`Verifier`], for an earlier one).
 /// Why `signature` (base64url) is not `pk`'s strict Ed25519 signature of `message`; `None` when it is.
 ///
 /// The strict check refuses weak keys itself, so a key is tested for weakness only to explain a failure; a weak
@@ -796,6 +794,8 @@ pub fn check_event_signature(ev: &Event) -> Result<KeyId, FailureKind> {
     }
 }
 
+/// Decodes a signer key and computes its id, reusing those of a key already decoded for this document (or, with
+/// a shared [`Verifier`], for an earlier one).
 fn cached_key(
     keys: &mut Vec<(String, PublicKey, KeyId)>,
     text: &str,

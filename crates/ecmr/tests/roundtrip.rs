@@ -32,7 +32,6 @@ proptest! {
                 return Ok(());
             }
         };
-        prop_assert_eq!(xml::to_string(&note), text.clone());
         prop_assert!(!ecmr::validate::validate(&note).findings.iter().any(|f| f.code == "text.xml_char"));
         let back = xml::from_str(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         // Compare the JSON forms too: `Timestamp` equality ignores the offset, JSON keeps it.

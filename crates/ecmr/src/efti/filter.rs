@@ -146,7 +146,7 @@ impl<'a> Filter<'a> {
                 XmlEvent::Text(_) => self.text(pos..end, false)?,
                 XmlEvent::GeneralRef(r) => {
                     let name: &str = &r;
-                    if !tree::resolve_ref(name).is_some_and(allowed) {
+                    if !tree::resolve_ref(name).is_some_and(crate::xml::is_xml_char) {
                         return Err(self.err(pos, None, format!("unknown or invalid entity reference `&{name};`")));
                     }
                     self.text(pos..end, true)?;
@@ -200,7 +200,7 @@ impl<'a> Filter<'a> {
             let attr = attr.map_err(|e| self.err(pos, Some(name), format!("malformed attribute in <{name}>: {e}")))?;
             let key: &str = attr.key.as_ref();
             match tree::attr_value(&attr.value) {
-                Ok(v) if v.chars().all(allowed) => {}
+                Ok(v) if v.chars().all(crate::xml::is_xml_char) => {}
                 Ok(_) => return Err(self.err(pos, Some(name), format!("character not allowed in XML in `{key}`"))),
                 Err(e) => return Err(self.err(pos, Some(name), format!("invalid value of attribute `{key}`: {e}"))),
             }
@@ -307,7 +307,7 @@ impl<'a> Filter<'a> {
         match self.stack.last() {
             Some(Open { kept: None, .. }) => Ok(()),
             Some(Open { kept: Some(Kept { ty: None, .. }), .. }) => {
-                if !raw.chars().all(allowed) || raw.contains("]]>") {
+                if !raw.chars().all(crate::xml::is_xml_char) || raw.contains("]]>") {
                     return Err(self.err(range.start, None, "text with a character or `]]>` XML does not allow"));
                 }
                 self.out.push_str(raw);
@@ -325,9 +325,4 @@ impl<'a> Filter<'a> {
             None => Err(self.err(at, None, "text outside the root element")),
         }
     }
-}
-
-/// Whether XML 1.0 allows character `c`.
-fn allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

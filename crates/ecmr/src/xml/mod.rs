@@ -167,8 +167,7 @@ struct TextWalk<'a> {
 
 impl TextWalk<'_> {
     fn child(&mut self, key: &str) -> TextWalk<'_> {
-        let escaped = key.replace('~', "~0").replace('/', "~1");
-        TextWalk { path: format!("{}/{escaped}", self.path), out: self.out }
+        TextWalk { path: format!("{}/{}", self.path, crate::canonical::escape_segment(key)), out: self.out }
     }
 }
 
