@@ -137,6 +137,18 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// The character an entity or character reference names (the text between `&` and `;`): one of XML's five
+/// predefined entities, or a decimal or hexadecimal character reference to a character XML 1.0 allows; `None`
+/// for anything else (`&#0;`, `&#x1B;`, an unknown entity).
+///
+/// ```
+/// assert_eq!((ecmr::xml::resolve_reference("amp"), ecmr::xml::resolve_reference("#x41")), (Some('&'), Some('A')));
+/// assert_eq!((ecmr::xml::resolve_reference("#x1B"), ecmr::xml::resolve_reference("nbsp")), (None, None));
+/// ```
+pub fn resolve_reference(name: &str) -> Option<char> {
+    tree::resolve_ref(name)
+}
+
 /// The byte offset and character of the first character of `s` XML 1.0 does not allow.
 pub fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
     s.char_indices().find(|&(_, c)| !is_xml_char(c))

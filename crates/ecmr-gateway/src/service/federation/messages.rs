@@ -399,27 +399,17 @@ fn tree(xml: &str) -> Result<Node, MessageError> {
             }
             Event::GeneralRef(r) => {
                 let name: String = AsRef::<str>::as_ref(&*r).to_owned();
-                let resolved = match name.as_str() {
-                    "lt" => "<".to_owned(),
-                    "gt" => ">".to_owned(),
-                    "amp" => "&".to_owned(),
-                    "apos" => "'".to_owned(),
-                    "quot" => "\"".to_owned(),
-                    n if n.starts_with('#') => {
-                        let code = if let Some(h) = n.strip_prefix("#x") {
-                            u32::from_str_radix(h, 16).ok()
-                        } else {
-                            n[1..].parse().ok()
-                        };
-                        match code.and_then(char::from_u32) {
-                            Some(c) => c.to_string(),
-                            None => return fail("/", format!("bad character reference &{n};")),
-                        }
-                    }
-                    other => return fail("/", format!("unknown entity &{other};")),
+                // The predefined entities and character references to characters XML 1.0 allows, as the
+                // dataset reader takes them.
+                let Some(resolved) = ecmr::xml::resolve_reference(&name) else {
+                    return if name.starts_with('#') {
+                        fail("/", format!("bad character reference &{name}; (not a character XML 1.0 allows)"))
+                    } else {
+                        fail("/", format!("unknown entity &{name};"))
+                    };
                 };
                 match stack.last_mut() {
-                    Some(n) => n.text.push_str(&resolved),
+                    Some(n) => n.text.push(resolved),
                     None => return fail("/", "text outside the root element"),
                 }
             }
