@@ -144,8 +144,21 @@ pub trait FederationStore: Send + Sync {
 // ---------------------------------------------------------------------------------------------------------------
 // SQL
 
-const COLUMNS: &str = "request_id, gate_id, kind, message, status, error_code, error_description, answer, \
-     attempts, last_error, delivered_at, deadline, answered_at, created_at";
+/// The columns of a destination row, in the order [`destination`] reads them.
+macro_rules! columns {
+    () => {
+        "request_id, gate_id, kind, message, status, error_code, error_description, answer, attempts, last_error, \
+         delivered_at, deadline, answered_at, created_at"
+    };
+}
+const DESTINATIONS: &str =
+    concat!("SELECT ", columns!(), " FROM federation_destinations WHERE request_id = $1 ORDER BY gate_id");
+const UNDELIVERED: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM federation_destinations WHERE delivered_at IS NULL AND status = 'PENDING' AND deadline > $1 \
+     ORDER BY created_at"
+);
 const INSERT: &str = "INSERT INTO federation_destinations (request_id, gate_id, kind, message, status, error_code, \
      error_description, answer, attempts, last_error, delivered_at, deadline, answered_at, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
@@ -159,11 +172,11 @@ const ANSWER: &str = "UPDATE federation_destinations SET status = $1, error_code
 const LATE: &str =
     "INSERT INTO federation_late_answers (request_id, gate_id, why, answer, at) VALUES ($1, $2, $3, $4, $5)";
 const LATE_FOR: &str = "SELECT gate_id, why FROM federation_late_answers WHERE request_id = $1 ORDER BY id";
-const SEEN: &str = "SELECT 1 FROM federation_seen WHERE message_id = $1";
-const SEE: &str = "INSERT INTO federation_seen (message_id, origin, at) VALUES ($1, $2, $3)";
-const INBOUND_EXISTS: &str = "SELECT 1 FROM federation_inbound WHERE origin = $1 AND request_id = $2 AND kind = $3";
+// A message id or an inbound request seen before inserts nothing: one statement, so two receivers of the same
+// message cannot both pass a check and then collide on the key.
+const SEE: &str = "INSERT INTO federation_seen (message_id, origin, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const INBOUND: &str = "INSERT INTO federation_inbound (origin, request_id, kind, message, received_at) \
-     VALUES ($1, $2, $3, $4, $5)";
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 const INBOUND_ANSWER: &str =
     "UPDATE federation_inbound SET answer = $1 WHERE origin = $2 AND request_id = $3 AND kind = $4";
 const INBOUND_DONE: &str =
@@ -216,8 +229,7 @@ pub(crate) async fn add_destinations<C: Conn>(conn: &mut C, ds: &[Destination]) 
 
 /// See [`FederationStore::destinations`].
 pub(crate) async fn destinations<C: Conn>(conn: &mut C, request_id: Uuid) -> StoreResult<Vec<Destination>> {
-    let sql = format!("SELECT {COLUMNS} FROM federation_destinations WHERE request_id = $1 ORDER BY gate_id");
-    conn.fetch(&sql, &[request_id.into()], |r| destination(r)).await
+    conn.fetch(DESTINATIONS, &[request_id.into()], |r| destination(r)).await
 }
 
 /// See [`FederationStore::record_attempt`].
@@ -282,11 +294,7 @@ pub(crate) async fn late_answers<C: Conn>(conn: &mut C, request_id: Uuid) -> Sto
 
 /// See [`FederationStore::undelivered`].
 pub(crate) async fn undelivered<C: Conn>(conn: &mut C, now: DateTime<Utc>) -> StoreResult<Vec<Destination>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM federation_destinations WHERE delivered_at IS NULL AND status = 'PENDING' \
-         AND deadline > $1 ORDER BY created_at"
-    );
-    conn.fetch(&sql, &[now.into()], |r| destination(r)).await
+    conn.fetch(UNDELIVERED, &[now.into()], |r| destination(r)).await
 }
 
 /// See [`FederationStore::see_message`]; the caller gives a transaction.
@@ -296,23 +304,14 @@ pub(crate) async fn see_message<C: Conn>(
     origin: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    if conn.fetch_optional(SEEN, &[message_id.into()], |_| Ok(())).await?.is_some() {
-        return Ok(false);
-    }
-    conn.execute(SEE, &[message_id.into(), origin.into(), at.into()]).await?;
-    Ok(true)
+    Ok(conn.execute(SEE, &[message_id.into(), origin.into(), at.into()]).await? == 1)
 }
 
 /// See [`FederationStore::add_inbound`]; the caller gives a transaction.
 pub(crate) async fn add_inbound<C: Conn>(conn: &mut C, i: &Inbound) -> StoreResult<bool> {
-    let key = [Param::from(&i.origin), (&i.request_id).into(), (&i.kind).into()];
-    if conn.fetch_optional(INBOUND_EXISTS, &key, |_| Ok(())).await?.is_some() {
-        return Ok(false);
-    }
     let params =
         [Param::from(&i.origin), (&i.request_id).into(), (&i.kind).into(), (&i.message).into(), i.received_at.into()];
-    conn.execute(INBOUND, &params).await?;
-    Ok(true)
+    Ok(conn.execute(INBOUND, &params).await? == 1)
 }
 
 /// See [`FederationStore::set_inbound_answer`].
