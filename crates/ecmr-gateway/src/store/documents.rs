@@ -290,6 +290,8 @@ pub trait DocumentStore: Send + Sync {
     async fn append_event(&self, append: EventAppend) -> StoreResult<AppendOutcome>;
     /// Reads a whole document.
     async fn get_document(&self, id: Uuid) -> StoreResult<Option<StoredDocument>>;
+    /// Reads a document's head (number, state, last event), not its events.
+    async fn summary(&self, id: Uuid) -> StoreResult<Option<DocumentSummary>>;
     /// Whether any of the keys is linked to the document.
     async fn is_linked(&self, id: Uuid, key_ids: &[String], party_refs: &[String]) -> StoreResult<bool>;
     /// Adds a party reference (a granted participant) to a stored document, with its audit entry, in one
@@ -417,7 +419,7 @@ fn summary_from(row: &dyn Row) -> StoreResult<(DocumentSummary, String)> {
 }
 
 /// A document's head and content digest.
-async fn summary<C: Conn>(conn: &mut C, id: Uuid) -> StoreResult<Option<(DocumentSummary, String)>> {
+pub(crate) async fn summary<C: Conn>(conn: &mut C, id: Uuid) -> StoreResult<Option<(DocumentSummary, String)>> {
     conn.fetch_optional(SUMMARY, &[id.into()], summary_from).await
 }
 

@@ -193,6 +193,10 @@ impl DocumentStore for PgStore {
     async fn efti_dataset(&self, id: Uuid) -> StoreResult<Option<StoredDataset>> {
         documents::efti_dataset(&mut self.conn().await?, id).await
     }
+
+    async fn summary(&self, id: Uuid) -> StoreResult<Option<DocumentSummary>> {
+        Ok(documents::summary(&mut self.conn().await?, id).await?.map(|(s, _)| s))
+    }
 }
 
 #[async_trait]

@@ -532,6 +532,10 @@ impl DocumentStore for SqliteStore {
     async fn efti_dataset(&self, id: Uuid) -> StoreResult<Option<StoredDataset>> {
         self.read(async |c| documents::efti_dataset(c, id).await)
     }
+
+    async fn summary(&self, id: Uuid) -> StoreResult<Option<DocumentSummary>> {
+        self.read(async |c| Ok(documents::summary(c, id).await?.map(|(s, _)| s)))
+    }
 }
 
 #[async_trait]

@@ -624,7 +624,7 @@ impl Efti {
             // of the three; the common dataset reader does not take it.
             let dataset = ecmr::efti::Received::from_xml(&xml).ok();
             let text = |path: &str| dataset.as_ref().and_then(|d| d.root.text_at(path)).map(str::to_owned);
-            let state = self.store.documents.get_document(id).await?.map(|d| d.summary.state);
+            let state = self.store.documents.summary(id).await?.map(|s| s.state);
             notes.push(Some(HitNote {
                 number: text("transportContractDocument/id"),
                 sender: text("consignor/name"),
@@ -981,7 +981,7 @@ impl Efti {
 
     /// The id of a stored document, if there is one.
     async fn stored_id(&self, id: Uuid) -> Result<Option<Uuid>, EftiError> {
-        Ok(self.store.documents.efti_dataset(id).await?.map(|_| id))
+        Ok(self.store.documents.summary(id).await?.map(|_| id))
     }
 
     /// A stored request of this principal and kind; another principal's request is "not found".
