@@ -60,9 +60,21 @@ pub struct IssuedToken {
     pub stored: NewToken,
 }
 
-/// SHA-256 of a token, lowercase hex: the only form in which tokens are stored.
+/// SHA-256 of a secret (a bearer token, a session id, a share token), lowercase hex: the only form in which
+/// the gateway stores them.
 pub fn token_hash(token: &str) -> String {
     ecmr::canonical::hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// 256 random bits from the operating system, base64url without padding: the secret part of a bearer token, a
+/// session id or a share token.
+///
+/// # Errors
+/// The operating system's error when it gives no randomness.
+pub fn random_secret() -> Result<String, getrandom::Error> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)?;
+    Ok(URL_SAFE_NO_PAD.encode(secret))
 }
 
 /// Makes a new random token for a principal.
@@ -70,9 +82,8 @@ pub fn token_hash(token: &str) -> String {
 /// # Errors
 /// [`PrincipalError::Random`] when the operating system gives no randomness.
 pub fn issue_token(principal_id: Uuid, expires_at: Option<DateTime<Utc>>) -> Result<IssuedToken, PrincipalError> {
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| PrincipalError::Random(e.to_string()))?;
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    let secret = random_secret().map_err(|e| PrincipalError::Random(e.to_string()))?;
+    let token = format!("{TOKEN_PREFIX}{secret}");
     let stored =
         NewToken { id: Uuid::new_v4(), token_sha256: token_hash(&token), principal_id, created_at: now(), expires_at };
     Ok(IssuedToken { token, stored })

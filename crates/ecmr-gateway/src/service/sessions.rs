@@ -16,10 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use super::audit::{AuditAction, Auditor, Origin};
 use super::principals::{Principals, token_hash};
@@ -68,9 +65,7 @@ pub struct Sessions {
 const PURGE_EVERY: u64 = 64;
 
 /// SHA-256 of a session id, as stored.
-fn id_hash(id: &str) -> String {
-    ecmr::canonical::hex(&Sha256::digest(id.as_bytes()))
-}
+use super::principals::token_hash as id_hash;
 
 fn chrono_of(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
@@ -109,9 +104,7 @@ impl Sessions {
         if principal.kind != PrincipalKind::Authority {
             return Err(SessionError::NotAnAuthority(principal.kind.as_str()));
         }
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| SessionError::Random(e.to_string()))?;
-        let id = URL_SAFE_NO_PAD.encode(secret);
+        let id = super::principals::random_secret().map_err(|e| SessionError::Random(e.to_string()))?;
         let at = now();
         let expires_at = at + chrono_of(self.max_age);
         // Rows of sessions past their end are of no use; one sign-in in many does the cleaning.

@@ -17,9 +17,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{AuditAction, Auditor, Details, Origin};
@@ -84,7 +81,7 @@ pub struct Shares {
 
 /// SHA-256 of a share token, as stored.
 pub fn share_token_hash(token: &str) -> String {
-    ecmr::canonical::hex(&Sha256::digest(token.as_bytes()))
+    super::principals::token_hash(token)
 }
 
 impl Shares {
@@ -126,9 +123,7 @@ impl Shares {
             }
         }
         let document_id = self.documents.visible_id(party, id).await?;
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| ShareError::Random(e.to_string()))?;
-        let token = URL_SAFE_NO_PAD.encode(secret);
+        let token = super::principals::random_secret().map_err(|e| ShareError::Random(e.to_string()))?;
         let at = now();
         let record = ShareRecord {
             id: Uuid::now_v7(),

@@ -31,7 +31,7 @@ use self::signature::{SignatureError, SignedHeader};
 use self::transport::{MESSAGES_PATH, Transport, TransportError};
 use super::principals::Entitlements;
 use crate::store::{
-    AnswerOutcome, Destination, DestinationAnswer, Inbound, NewToken, Principal, PrincipalKind, Store, StoreError, now,
+    AnswerOutcome, Destination, DestinationAnswer, Inbound, Principal, PrincipalKind, Store, StoreError, now,
 };
 
 /// How long answers may take and how sending is retried.
@@ -153,16 +153,9 @@ impl Federation {
                     revoked_at: None,
                 };
                 // A token no one holds: peers authenticate by signature, never by bearer token.
-                let mut secret = [0u8; 32];
-                getrandom::fill(&mut secret)
-                    .map_err(|e| StoreError::Corrupt { what: "randomness", value: e.to_string() })?;
-                let token = NewToken {
-                    id: Uuid::new_v4(),
-                    token_sha256: ecmr::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(secret)),
-                    principal_id: id,
-                    created_at: p.created_at,
-                    expires_at: Some(p.created_at),
-                };
+                let token = crate::service::principals::issue_token(id, Some(p.created_at))
+                    .map_err(|e| StoreError::Corrupt { what: "randomness", value: e.to_string() })?
+                    .stored;
                 match self.store.principals.add_principal(&p, &token).await {
                     Ok(()) => p,
                     // Made meanwhile by another request.
