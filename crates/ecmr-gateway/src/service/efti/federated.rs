@@ -19,7 +19,7 @@ use crate::service::federation::messages::{self, FollowUpRequest, FollowUpRespon
 use crate::service::federation::{Federation, Refusal, peer_id};
 use crate::service::principals::Entitlements;
 use crate::store::{
-    AnswerOutcome, ControlRequest, Destination, DestinationAnswer, FollowUp, Inbound, Principal, PrincipalKind, now,
+    AnswerOutcome, ControlRequest, Destination, DestinationAnswer, Inbound, Principal, PrincipalKind, now,
 };
 
 /// The `description` of an error answer: the RI code, then why.
@@ -548,28 +548,8 @@ impl Efti {
                     _ => None,
                 };
                 let Some(document_id) = document else { return Ok(not_found()) };
-                let request = ControlRequest {
-                    document_id: Some(document_id),
-                    ..control_request(request_id, "uil", &who, &Status::Complete)
-                };
-                let details = Details {
-                    request_id: Some(request_id),
-                    message: Some(m.message.clone()),
-                    peer_gate: Some(inbound.origin.clone()),
-                    peer_request_id: Some(m.uil_query_request_id.clone()),
-                    outcome: Some("sent".into()),
-                    ..Details::default()
-                };
-                let entry =
-                    Auditor::entry(&who, Some(document_id), AuditAction::FollowUp(Via::Gate), Some(&details), origin);
-                let follow_up = FollowUp {
-                    request_id,
-                    document_id,
-                    principal_id: who.id,
-                    message: m.message,
-                    at: request.created_at,
-                };
-                self.commit(Some(request), Some(follow_up), vec![entry], crate::store::Durability::Full).await?;
+                let asked_by = Some((inbound.origin.as_str(), m.uil_query_request_id.as_str()));
+                self.store_gate_follow_up(request_id, &who, document_id, m.message, asked_by, origin).await?;
                 Message::FollowUpResponse(FollowUpResponse {
                     request_id: reply,
                     status: "200".into(),

@@ -822,18 +822,37 @@ impl Efti {
         if self.stored_id(id).await?.is_none() {
             return Err(not_found());
         }
-        let request_id = Uuid::now_v7();
-        let request =
-            ControlRequest { document_id: Some(id), ..control_request(request_id, "uil", who, &Status::Complete) };
-        let at = request.created_at;
+        self.store_gate_follow_up(Uuid::now_v7(), who, id, message, None, origin).await
+    }
+
+    /// Stores a follow-up message a gate passes on about our document `document_id`, against a request of the
+    /// gate's own (`request_id`), audited; `asked_by` names the asking gate and its request id when the message
+    /// came over the federation.
+    async fn store_gate_follow_up(
+        &self,
+        request_id: Uuid,
+        who: &Principal,
+        document_id: Uuid,
+        message: String,
+        asked_by: Option<(&str, &str)>,
+        origin: &Origin,
+    ) -> Result<(), EftiError> {
+        let request = ControlRequest {
+            document_id: Some(document_id),
+            ..control_request(request_id, "uil", who, &Status::Complete)
+        };
         let details = Details {
             request_id: Some(request_id),
             message: Some(message.clone()),
+            peer_gate: asked_by.map(|(gate, _)| gate.to_owned()),
+            peer_request_id: asked_by.map(|(_, request)| request.to_owned()),
             outcome: Some("sent".into()),
             ..Details::default()
         };
-        let audit = vec![Auditor::entry(who, Some(id), AuditAction::FollowUp(Via::Gate), Some(&details), origin)];
-        let follow_up = FollowUp { request_id, document_id: id, principal_id: who.id, message, at };
+        let audit =
+            vec![Auditor::entry(who, Some(document_id), AuditAction::FollowUp(Via::Gate), Some(&details), origin)];
+        let at = request.created_at;
+        let follow_up = FollowUp { request_id, document_id, principal_id: who.id, message, at };
         self.commit(Some(request), Some(follow_up), audit, Durability::Full).await
     }
 
