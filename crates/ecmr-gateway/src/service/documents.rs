@@ -351,34 +351,7 @@ impl Documents {
         if events.iter().any(|e| !party.keys.iter().any(|k| k.key_id == e.signer_key_id)) {
             return Err(DocumentError::NotYourKey);
         }
-        let mut keys: Vec<DocumentKey> = events
-            .iter()
-            .map(|e| DocumentKey {
-                key_id: e.signer_key_id.clone(),
-                role: e.role.clone(),
-                relation: KeyRelation::Signer,
-            })
-            .collect();
-        keys.extend(pinned_keys(verified.current_note()));
-        let audit = events
-            .iter()
-            .map(|e| {
-                let action = AuditAction::EventAppended { seq: e.seq };
-                Auditor::entry(party, Some(doc_id), action, None, origin)
-            })
-            .collect();
-        let projected = project(verified);
-        let append = EventAppend {
-            document_id: doc_id,
-            state: verified.state().as_str().to_owned(),
-            events,
-            keys: dedup(keys),
-            parties: document_parties(verified.current_note()),
-            identifiers: projected.as_ref().map(|p| p.identifiers.clone()).unwrap_or_default(),
-            efti_xml: projected.map(|p| p.xml),
-            received_at: now(),
-            audit,
-        };
+        let append = event_append(doc_id, verified, events, party, origin);
         match self.store.documents.append_event(append).await? {
             AppendOutcome::Appended(s, seqs) => {
                 Ok((Outcome::Extended(seqs.into_iter().map(i64::unsigned_abs).collect()), s))
@@ -496,26 +469,7 @@ impl Documents {
         let Some(new) = longer.events.last() else {
             return Err(DocumentError::Corrupt { id: doc_id, why: "the verified chain lost its last event".into() });
         };
-        let event = new_event(new)?;
-        let action = AuditAction::EventAppended { seq: event.seq };
-        let projected = project(&longer);
-        let mut keys = vec![DocumentKey {
-            key_id: event.signer_key_id.clone(),
-            role: event.role.clone(),
-            relation: KeyRelation::Signer,
-        }];
-        keys.extend(pinned_keys(longer.current_note()));
-        let append = EventAppend {
-            document_id: doc_id,
-            state: longer.state().as_str().to_owned(),
-            events: vec![event],
-            keys: dedup(keys),
-            parties: document_parties(longer.current_note()),
-            identifiers: projected.as_ref().map(|p| p.identifiers.clone()).unwrap_or_default(),
-            efti_xml: projected.map(|p| p.xml),
-            received_at: now(),
-            audit: vec![Auditor::entry(party, Some(doc_id), action, None, origin)],
-        };
+        let append = event_append(doc_id, &longer, vec![new_event(new)?], party, origin);
         match self.store.documents.append_event(append).await? {
             AppendOutcome::Appended(s, _) => Ok((Outcome::Stored, s, mismatches)),
             AppendOutcome::Identical(s) => Ok((Outcome::AlreadyStored, s, Vec::new())),
@@ -843,6 +797,42 @@ pub(crate) struct Projected {
 
 /// Projects a verified document once: the XML stored for authority reads, and the index rows of its identifier
 /// dataset. `None` (logged) when the current note does not project, which verification makes impossible.
+/// The store write that appends `events` (the new end of `chain`, verified) to document `doc_id`: their signer
+/// keys and the keys and parties the note now names, the document's new state and eFTI projection, and one audit
+/// entry per event.
+fn event_append(
+    doc_id: Uuid,
+    chain: &Verified<Document>,
+    events: Vec<NewEvent>,
+    party: &Principal,
+    origin: &Origin,
+) -> EventAppend {
+    let mut keys: Vec<DocumentKey> = events
+        .iter()
+        .map(|e| DocumentKey { key_id: e.signer_key_id.clone(), role: e.role.clone(), relation: KeyRelation::Signer })
+        .collect();
+    keys.extend(pinned_keys(chain.current_note()));
+    let audit = events
+        .iter()
+        .map(|e| Auditor::entry(party, Some(doc_id), AuditAction::EventAppended { seq: e.seq }, None, origin))
+        .collect();
+    let (identifiers, efti_xml) = match project(chain) {
+        Some(Projected { identifiers, xml }) => (identifiers, Some(xml)),
+        None => (Vec::new(), None),
+    };
+    EventAppend {
+        document_id: doc_id,
+        state: chain.state().as_str().to_owned(),
+        events,
+        keys: dedup(keys),
+        parties: document_parties(chain.current_note()),
+        identifiers,
+        efti_xml,
+        received_at: now(),
+        audit,
+    }
+}
+
 fn project(verified: &Verified<Document>) -> Option<Projected> {
     let projected = match ecmr::efti::project(verified) {
         Ok(c) => c,

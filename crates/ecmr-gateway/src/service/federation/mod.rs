@@ -306,14 +306,6 @@ impl Federation {
         self.store.federation.record_answer(request_id, gate, answer, now()).await
     }
 
-    /// The destinations of a request.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn destinations(&self, request_id: Uuid) -> Result<Vec<Destination>, StoreError> {
-        self.store.federation.destinations(request_id).await
-    }
-
     // -----------------------------------------------------------------------------------------------------------
     // Receiving
 
