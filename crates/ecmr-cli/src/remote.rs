@@ -168,7 +168,7 @@ pub(crate) fn request_error(e: &ecmr_client::Error) -> CliError {
 }
 
 /// The JSON of an error, for `--json`.
-pub(crate) fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> Value {
+fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> Value {
     let mut err = json!({"message": e.message, "exit_code": e.code});
     if let Some(h) = &e.hint {
         err["hint"] = json!(h);
@@ -188,7 +188,7 @@ pub(crate) fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> 
 }
 
 /// Runs `work` (which may fail with a request error) and prints its JSON or the error as `--json` asks.
-fn with_json(json: bool, work: impl FnOnce() -> Result<(Value, u8), Failed>) -> CliResult {
+pub(crate) fn with_json(json: bool, work: impl FnOnce() -> Result<(Value, u8), Failed>) -> CliResult {
     match work() {
         Ok((v, code)) => {
             if json {
