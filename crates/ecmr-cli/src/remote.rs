@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use ecmr_client::wire::party::DocumentReceipt;
-use ecmr_client::{Client, ListQuery, SubmitOutcome};
+use ecmr_client::{Client, ListQuery, SubmitOutcome, Submitted};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -228,6 +228,15 @@ fn appended_line(seqs: &[u64]) -> String {
     format!("appended seqs {}", list.join(", "))
 }
 
+/// What a submit did, for people: `stored`, `already up to date` or `appended seqs 1, 2`.
+fn submitted_words(s: &Submitted) -> String {
+    match s.outcome {
+        SubmitOutcome::Created => "stored".to_owned(),
+        SubmitOutcome::Unchanged => "already up to date".to_owned(),
+        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
+    }
+}
+
 fn receipt_line(r: &DocumentReceipt) -> String {
     format!(
         "{}  {:<10}  seq {:<3}  {}  updated {}",
@@ -302,11 +311,7 @@ pub(crate) fn submit(args: &SubmitArgs) -> CliResult {
             }
             Ok(bytes) => match rt.block_on(c.submit(&bytes)) {
                 Ok(s) => {
-                    let what = match s.outcome {
-                        SubmitOutcome::Created => "stored".to_owned(),
-                        SubmitOutcome::Unchanged => "already up to date".to_owned(),
-                        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
-                    };
+                    let what = submitted_words(&s);
                     let outcome = match s.outcome {
                         SubmitOutcome::Created => "created",
                         SubmitOutcome::Unchanged => "unchanged",
@@ -346,12 +351,7 @@ pub(crate) fn submit(args: &SubmitArgs) -> CliResult {
 pub(crate) fn submit_bytes(profile: &ProfileArg, what: &str, bytes: &[u8]) -> CliResult {
     let c = client(profile)?;
     let s = runtime()?.block_on(c.submit(bytes)).map_err(|e| request_error(&e))?;
-    let what_happened = match s.outcome {
-        SubmitOutcome::Created => "stored".to_owned(),
-        SubmitOutcome::Unchanged => "already up to date".to_owned(),
-        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
-    };
-    outln(&format!("{what}: submitted, {what_happened} — {}", receipt_line(&s.receipt)));
+    outln(&format!("{what}: submitted, {} — {}", submitted_words(&s), receipt_line(&s.receipt)));
     warn_identities(what, &s.receipt);
     Ok(EXIT_OK)
 }
