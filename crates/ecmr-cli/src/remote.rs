@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::{CliError, CliResult, EXIT_OK, EXIT_USAGE};
 use crate::io::{outln, write_atomic};
-use crate::profile::{self, ProfileArg};
+use crate::profile::{self, Profile, ProfileArg};
 
 /// What every gateway command takes: the profile and `--json`.
 #[derive(Debug, Clone, Args)]
@@ -123,8 +123,12 @@ pub(crate) struct WatchArgs {
 
 /// The client of a profile.
 pub(crate) fn client(profile: &ProfileArg) -> Result<Client, CliError> {
-    let p = profile::load(&profile.profile)?;
-    Client::builder(p.gateway.as_str()).token(p.token).build().map_err(|e| CliError::usage(e.to_string()))
+    client_of(&profile::load(&profile.profile)?)
+}
+
+/// A client for a profile already loaded.
+fn client_of(p: &Profile) -> Result<Client, CliError> {
+    Client::builder(p.gateway.as_str()).token(p.token.as_str()).build().map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// A current-thread runtime for one command.
@@ -254,7 +258,7 @@ fn receipt_line(r: &DocumentReceipt) -> String {
 pub(crate) fn whoami(args: &WhoamiArgs) -> CliResult {
     with_json(args.remote.json, || {
         let p = profile::load(&args.remote.profile.profile).map_err(cli)?;
-        let c = client(&args.remote.profile).map_err(cli)?;
+        let c = client_of(&p).map_err(cli)?;
         let rt = runtime().map_err(cli)?;
         let (kind, detail) = rt.block_on(probe(&c)).map_err(req)?;
         if !args.remote.json {
