@@ -20,6 +20,7 @@ use ecmr::verify::Verified;
 use crate::error::{CliError, CliResult, EXIT_OK, one_line};
 use crate::io::{Kind, detect, parse_note, read, verify_bytes, write_atomic};
 use crate::signers::signer_name;
+pub(crate) use pdf::ORIGINAL_MIME;
 use qr::Matrix;
 use words::Words;
 
