@@ -7,9 +7,7 @@ use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
 use crate::error::CliError;
 use crate::io::MAX_INPUT_BYTES;
-
-/// The MIME type of an attached signed document.
-pub(crate) const MIME: &[u8] = b"application/json";
+use crate::render::ORIGINAL_MIME;
 
 /// How deep a name tree of embedded files is followed.
 const MAX_TREE_DEPTH: usize = 16;
@@ -117,7 +115,7 @@ fn json_attachment(pdf: &Document, spec: &Dictionary) -> Result<Option<Attachmen
     let Ok(stream) = ef.get_deref(b"UF", pdf).or_else(|_| ef.get_deref(b"F", pdf)).and_then(Object::as_stream) else {
         return Ok(None);
     };
-    if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(MIME) {
+    if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(ORIGINAL_MIME.as_bytes()) {
         return Ok(None);
     }
     let name = [b"UF".as_slice(), b"F"]

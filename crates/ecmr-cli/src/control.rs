@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::error::{CliError, CliResult, EXIT_OK};
 use crate::io::{out, outln, write_atomic};
-use crate::remote::{Failed, RemoteArgs, cli, client, error_json, req, runtime};
+use crate::remote::{Failed, RemoteArgs, cli, client, req, runtime, with_json};
 
 /// `ecmr control` and its commands.
 #[derive(Debug, Subcommand)]
@@ -78,23 +78,7 @@ pub(crate) fn run(cmd: &ControlCommand) -> CliResult {
         ControlCommand::Search(a) => (a.remote.json, search(a)),
         ControlCommand::FollowUp(a) => (a.remote.json, follow_up(a)),
     };
-    match result {
-        Ok(v) => {
-            if json_out {
-                outln(&v.to_string());
-            }
-            Ok(EXIT_OK)
-        }
-        Err(failed) => {
-            let (e, request) = *failed;
-            if !json_out {
-                return Err(e);
-            }
-            outln(&error_json(&e, request.as_ref()).to_string());
-            eprintln!("error: {e}");
-            Ok(e.code)
-        }
-    }
+    with_json(json_out, || result.map(|v| (v, EXIT_OK)))
 }
 
 fn uil(a: &UilArgs) -> Result<Value, Failed> {

@@ -89,12 +89,20 @@ pub(crate) fn read_note(path: &Path) -> Result<ConsignmentNote, CliError> {
 
 /// Reads a signed document and verifies it (no trust store): lifecycle steps only extend documents that verify.
 pub(crate) fn read_verified(path: &Path) -> Result<ecmr::verify::Verified<ecmr::document::Document>, CliError> {
-    let bytes = read(path)?;
-    if detect(path, &bytes)? != Kind::JsonDocument {
+    verify_bytes(path, &read(path)?)
+}
+
+/// Verifies a signed document already read from `path` (no trust store). A caller that keeps the bytes verifies
+/// these and not a second read of the file, which may have changed in between.
+pub(crate) fn verify_bytes(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<ecmr::verify::Verified<ecmr::document::Document>, CliError> {
+    if detect(path, bytes)? != Kind::JsonDocument {
         return Err(CliError::invalid(format!("{} is a note, not a signed document", path.display()))
             .hint("sign it first with `ecmr issue NOTE --key KEY -o DOC`"));
     }
-    ecmr::verify::verify(&bytes, None).map_err(|e| {
+    ecmr::verify::verify(bytes, None).map_err(|e| {
         let first = e.report.failures.first().map(ToString::to_string).unwrap_or_default();
         CliError::invalid(format!("{} does not verify: {first}", path.display()))
             .hint(format!("see the full report with `ecmr verify {}`", path.display()))

@@ -192,7 +192,7 @@ pub(crate) fn note_of(path: &Path) -> Result<ConsignmentNote, CliError> {
     let bytes = read(path)?;
     match detect(path, &bytes)? {
         Kind::JsonDocument => {
-            let doc = crate::io::read_verified(path)?;
+            let doc = crate::io::verify_bytes(path, &bytes)?;
             doc.current_note_typed().map_err(|e| CliError::invalid(format!("{}: {e}", path.display())))
         }
         kind => parse_note(path, &bytes, kind),

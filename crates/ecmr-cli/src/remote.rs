@@ -12,13 +12,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use ecmr_client::wire::party::DocumentReceipt;
-use ecmr_client::{Client, ListQuery, SubmitOutcome};
+use ecmr_client::{Client, ListQuery, SubmitOutcome, Submitted};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::{CliError, CliResult, EXIT_OK, EXIT_USAGE};
 use crate::io::{outln, write_atomic};
-use crate::profile::{self, ProfileArg};
+use crate::profile::{self, Profile, ProfileArg};
 
 /// What every gateway command takes: the profile and `--json`.
 #[derive(Debug, Clone, Args)]
@@ -123,8 +123,12 @@ pub(crate) struct WatchArgs {
 
 /// The client of a profile.
 pub(crate) fn client(profile: &ProfileArg) -> Result<Client, CliError> {
-    let p = profile::load(&profile.profile)?;
-    Client::builder(p.gateway.as_str()).token(p.token).build().map_err(|e| CliError::usage(e.to_string()))
+    client_of(&profile::load(&profile.profile)?)
+}
+
+/// A client for a profile already loaded.
+fn client_of(p: &Profile) -> Result<Client, CliError> {
+    Client::builder(p.gateway.as_str()).token(p.token.as_str()).build().map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// A current-thread runtime for one command.
@@ -168,7 +172,7 @@ pub(crate) fn request_error(e: &ecmr_client::Error) -> CliError {
 }
 
 /// The JSON of an error, for `--json`.
-pub(crate) fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> Value {
+fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> Value {
     let mut err = json!({"message": e.message, "exit_code": e.code});
     if let Some(h) = &e.hint {
         err["hint"] = json!(h);
@@ -188,7 +192,7 @@ pub(crate) fn error_json(e: &CliError, request: Option<&ecmr_client::Error>) -> 
 }
 
 /// Runs `work` (which may fail with a request error) and prints its JSON or the error as `--json` asks.
-fn with_json(json: bool, work: impl FnOnce() -> Result<(Value, u8), Failed>) -> CliResult {
+pub(crate) fn with_json(json: bool, work: impl FnOnce() -> Result<(Value, u8), Failed>) -> CliResult {
     match work() {
         Ok((v, code)) => {
             if json {
@@ -228,6 +232,15 @@ fn appended_line(seqs: &[u64]) -> String {
     format!("appended seqs {}", list.join(", "))
 }
 
+/// What a submit did, for people: `stored`, `already up to date` or `appended seqs 1, 2`.
+fn submitted_words(s: &Submitted) -> String {
+    match s.outcome {
+        SubmitOutcome::Created => "stored".to_owned(),
+        SubmitOutcome::Unchanged => "already up to date".to_owned(),
+        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
+    }
+}
+
 fn receipt_line(r: &DocumentReceipt) -> String {
     format!(
         "{}  {:<10}  seq {:<3}  {}  updated {}",
@@ -245,7 +258,7 @@ fn receipt_line(r: &DocumentReceipt) -> String {
 pub(crate) fn whoami(args: &WhoamiArgs) -> CliResult {
     with_json(args.remote.json, || {
         let p = profile::load(&args.remote.profile.profile).map_err(cli)?;
-        let c = client(&args.remote.profile).map_err(cli)?;
+        let c = client_of(&p).map_err(cli)?;
         let rt = runtime().map_err(cli)?;
         let (kind, detail) = rt.block_on(probe(&c)).map_err(req)?;
         if !args.remote.json {
@@ -302,11 +315,7 @@ pub(crate) fn submit(args: &SubmitArgs) -> CliResult {
             }
             Ok(bytes) => match rt.block_on(c.submit(&bytes)) {
                 Ok(s) => {
-                    let what = match s.outcome {
-                        SubmitOutcome::Created => "stored".to_owned(),
-                        SubmitOutcome::Unchanged => "already up to date".to_owned(),
-                        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
-                    };
+                    let what = submitted_words(&s);
                     let outcome = match s.outcome {
                         SubmitOutcome::Created => "created",
                         SubmitOutcome::Unchanged => "unchanged",
@@ -346,12 +355,7 @@ pub(crate) fn submit(args: &SubmitArgs) -> CliResult {
 pub(crate) fn submit_bytes(profile: &ProfileArg, what: &str, bytes: &[u8]) -> CliResult {
     let c = client(profile)?;
     let s = runtime()?.block_on(c.submit(bytes)).map_err(|e| request_error(&e))?;
-    let what_happened = match s.outcome {
-        SubmitOutcome::Created => "stored".to_owned(),
-        SubmitOutcome::Unchanged => "already up to date".to_owned(),
-        SubmitOutcome::Extended => appended_line(&s.receipt.appended_seqs),
-    };
-    outln(&format!("{what}: submitted, {what_happened} — {}", receipt_line(&s.receipt)));
+    outln(&format!("{what}: submitted, {} — {}", submitted_words(&s), receipt_line(&s.receipt)));
     warn_identities(what, &s.receipt);
     Ok(EXIT_OK)
 }

@@ -18,8 +18,9 @@ use ecmr::render::Labels;
 use ecmr::verify::Verified;
 
 use crate::error::{CliError, CliResult, EXIT_OK, one_line};
-use crate::io::{Kind, detect, parse_note, read, read_verified, write_atomic};
+use crate::io::{Kind, detect, parse_note, read, verify_bytes, write_atomic};
 use crate::signers::signer_name;
+pub(crate) use pdf::ORIGINAL_MIME;
 use qr::Matrix;
 use words::Words;
 
@@ -616,9 +617,10 @@ pub(crate) fn run(args: &RenderArgs) -> CliResult {
     let bytes = read(path)?;
     let rendering = match detect(path, &bytes)? {
         Kind::JsonDocument => {
-            let doc = read_verified(path)?;
+            // The attached original is the very bytes verified and shown, not a second read of the file.
+            let doc = verify_bytes(path, &bytes)?;
             let mut r = of_document(&doc, lang, &args.qr_payload(&doc)?)?;
-            r.original = Some((format!("ecmr-{}.json", doc.id()), bytes.clone()));
+            r.original = Some((format!("ecmr-{}.json", doc.id()), bytes));
             r
         }
         Kind::EftiXml => {
