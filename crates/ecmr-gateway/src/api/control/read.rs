@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::documents::BUNDLE_MEDIA_TYPE;
+use crate::api::documents::{BUNDLE_MEDIA_TYPE, bundle_response};
 use crate::api::extract::{Authority, RequestId};
 use crate::error::{ApiError, Problem};
 use crate::service::audit::Via;
@@ -38,7 +38,7 @@ pub(crate) fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> 
 }
 
 /// Whether the request asks for a bundle (`Accept: application/vnd.ecmr.bundle+json`).
-fn wants_bundle(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_bundle(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -104,9 +104,7 @@ pub async fn read_uil(
             Err(EftiError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        let bundle = state.documents.bundle(&doc, &state.gate_keys).await?;
-        let body = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(format!("bundle: {e}")))?;
-        return Ok(([(header::CONTENT_TYPE, BUNDLE_MEDIA_TYPE)], body).into_response());
+        return bundle_response(&state, &doc).await;
     }
     let signed = wants_json(&headers);
     let mut subsets = subset_params(query.as_deref())?;
