@@ -214,7 +214,7 @@ pub async fn list(
     Party(party): Party,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<DocumentPage>, ApiError> {
-    let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(p) = params?;
     if let Some(s) = &p.state
         && !STATES.contains(&s.as_str())
     {
