@@ -23,7 +23,6 @@ use base64::Engine as _;
 use common::{Answer, Party, TestApp, key, public};
 use ecmr::document::Document;
 use ecmr::verify::Verified;
-use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
 use insta::internals::Content;
 use serde_json::{Value, json};
@@ -405,15 +404,10 @@ async fn admin_names(app: &TestApp) -> Names {
 }
 
 async fn principal(app: &TestApp, names: &Names, kind: PrincipalKind, name: &str, details: Value) -> String {
-    let (p, token) = create_principal(
-        &app.store,
-        NewPrincipal { kind, name: name.into(), public_keys: vec![], details: Some(details), token_expires_at: None },
-    )
-    .await
-    .expect("principal");
-    names.add(p.id, &format!("id of {name}"));
-    names.add(&token.token, &format!("token of {name}"));
-    token.token
+    let (id, token) = app.principal(kind, name, details).await;
+    names.add(id, &format!("id of {name}"));
+    names.add(&token, &format!("token of {name}"));
+    token
 }
 
 async fn party(app: &TestApp, names: &Names, seed: u8, role: &str) -> Party {
