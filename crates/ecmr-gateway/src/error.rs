@@ -4,6 +4,7 @@
 //! and answered with a generic 500 that carries only the request id.
 
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -401,6 +402,13 @@ impl ApiError {
             ecmr::canonical::StrictJsonErrorKind::TooLarge => ApiError::PayloadTooLarge(e.message),
             _ => ApiError::MalformedJson { pointer: e.pointer, line: e.line, column: e.column, message: e.message },
         }
+    }
+}
+
+/// A query string the route's parameters do not take: 400 with axum's account of what is wrong.
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::BadRequest(e.body_text())
     }
 }
 

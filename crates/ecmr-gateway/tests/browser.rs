@@ -17,8 +17,6 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use common::TestApp;
 use ecmr_gateway::config::Config;
-use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
-use ecmr_gateway::store::PrincipalKind;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -188,22 +186,6 @@ impl Served {
         Served { app, base, sqlite, stop: Some(stop) }
     }
 
-    async fn authority(&self, name: &str, subsets: &[&str]) -> String {
-        let (_, token) = create_principal(
-            &self.app.store,
-            NewPrincipal {
-                kind: PrincipalKind::Authority,
-                name: name.into(),
-                public_keys: vec![],
-                details: Some(json!({"country": "NL", "subsets": subsets})),
-                token_expires_at: None,
-            },
-        )
-        .await
-        .expect("authority");
-        token.token
-    }
-
     /// Runs SQL on the gateway's SQLite file, as someone with access to the disk would.
     fn tamper(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.sqlite).expect("open the store's file");
@@ -311,8 +293,8 @@ async fn an_inspector_and_a_driver_use_the_web_app_in_chromium() {
     let carrier = s.app.party(2).await;
     let (a, a_file) = stored(&s, "NL-2026-000777", "4821-LMN", &sender, &carrier).await;
     let (damaged, _) = stored(&s, "NL-2026-000778", "7 XYZ 99", &sender, &carrier).await;
-    let full = s.authority("Inspectie Leefomgeving en Transport", &["full"]).await;
-    let eu01 = s.authority("Politie Verkeer", &["EU01"]).await;
+    let full = s.app.authority("Inspectie Leefomgeving en Transport", &["full"]).await;
+    let eu01 = s.app.authority("Politie Verkeer", &["EU01"]).await;
     let b = Browser::start().await;
     let c = &b.client;
     let base = &s.base;

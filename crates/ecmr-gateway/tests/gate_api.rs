@@ -6,19 +6,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{TestApp, issue};
-use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
-use serde_json::{Value, json};
-
-async fn principal(app: &TestApp, kind: PrincipalKind, name: &str, details: Value) -> (uuid::Uuid, String) {
-    let (p, token) = create_principal(
-        &app.store,
-        NewPrincipal { kind, name: name.into(), public_keys: vec![], details: Some(details), token_expires_at: None },
-    )
-    .await
-    .expect("principal");
-    (p.id, token.token)
-}
+use serde_json::json;
 
 fn text(a: &common::Answer) -> String {
     String::from_utf8_lossy(&a.body).into_owned()
@@ -30,9 +19,9 @@ async fn gates_read_our_documents_as_the_authority_read_does() {
         let sender = app.party(1).await;
         let doc = issue("NL-GATE-1", &sender.key, None);
         assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
-        let (gate_id, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({"subsets": ["EU01"]})).await;
+        let (gate_id, gate) = app.principal(PrincipalKind::Gate, "RI gate", json!({"subsets": ["EU01"]})).await;
         let (_, ilt) =
-            principal(&app, PrincipalKind::Authority, "ILT", json!({"country": "NL", "subsets": ["EU01"]})).await;
+            app.principal(PrincipalKind::Authority, "ILT", json!({"country": "NL", "subsets": ["EU01"]})).await;
 
         let uri = format!("/api/gate-api/v0/consignments/{}?subsetId=EU01", doc.id());
         let r = app.get(&uri, &gate).await;
@@ -80,7 +69,7 @@ async fn gate_follow_ups_reach_the_parties() {
         let stranger = app.party(9).await;
         let doc = issue("NL-GATE-2", &sender.key, None);
         assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
-        let (gate_id, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({})).await;
+        let (gate_id, gate) = app.principal(PrincipalKind::Gate, "RI gate", json!({})).await;
         let uri = format!("/api/gate-api/v0/consignments/{}/follow-up", doc.id());
         let msg = "Trailer checked at Venlo; seal intact.";
         let r = app.call("POST", &uri, Some(&gate), Some(msg.as_bytes().to_vec())).await;
@@ -121,7 +110,7 @@ async fn gate_follow_ups_reach_the_parties() {
         for (u, body, status) in cases {
             assert_eq!(app.call("POST", &u, Some(&gate), Some(body)).await.status, status, "{u}");
         }
-        let (_, ilt) = principal(&app, PrincipalKind::Authority, "ILT", json!({"country": "NL"})).await;
+        let (_, ilt) = app.principal(PrincipalKind::Authority, "ILT", json!({"country": "NL"})).await;
         for token in [&ilt, &sender.token, &app.admin] {
             let r = app.call("POST", &uri, Some(token), Some(b"hi".to_vec())).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -151,7 +140,7 @@ async fn gate_follow_ups_are_plain_text_only() {
         let sender = app.party(1).await;
         let doc = issue("NL-GATE-3", &sender.key, None);
         assert_eq!(app.post("/v1/documents", &sender.token, doc.bytes().to_vec()).await.status, StatusCode::CREATED);
-        let (_, gate) = principal(&app, PrincipalKind::Gate, "RI gate", json!({})).await;
+        let (_, gate) = app.principal(PrincipalKind::Gate, "RI gate", json!({})).await;
         let uri = format!("/api/gate-api/v0/consignments/{}/follow-up", doc.id());
         for ct in ["application/json", "application/xml", "text/html", "application/x-www-form-urlencoded"] {
             let a = app.send(with_type(&uri, Some(&gate), Some(ct), br#"{"message":"hi"}"#)).await;

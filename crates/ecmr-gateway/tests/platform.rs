@@ -20,18 +20,8 @@ fn example(name: &str) -> String {
     std::fs::read_to_string(format!("{EXAMPLES}/consignment-identifiers-{name}.xml")).expect("RI example")
 }
 
-async fn principal_with_id(app: &TestApp, kind: PrincipalKind, name: &str, details: Value) -> (uuid::Uuid, String) {
-    let (p, token) = create_principal(
-        &app.store,
-        NewPrincipal { kind, name: name.into(), public_keys: vec![], details: Some(details), token_expires_at: None },
-    )
-    .await
-    .expect("principal");
-    (p.id, token.token)
-}
-
 async fn principal(app: &TestApp, kind: PrincipalKind, name: &str, details: Value) -> String {
-    principal_with_id(app, kind, name, details).await.1
+    app.principal(kind, name, details).await.1
 }
 
 async fn platform(app: &TestApp, platform_id: &str) -> String {
@@ -338,8 +328,7 @@ async fn only_platforms_with_a_platform_id_may_register() {
 #[tokio::test(flavor = "multi_thread")]
 async fn whoami_names_the_platform_and_registrations_are_audited() {
     for app in TestApp::all("platform_whoami").await {
-        let (acme_id, acme) =
-            principal_with_id(&app, PrincipalKind::Platform, "acme", json!({ "platformId": "acme&co" })).await;
+        let (acme_id, acme) = app.principal(PrincipalKind::Platform, "acme", json!({ "platformId": "acme&co" })).await;
         let r = app.get("/api/platform/v0/whoami", &acme).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/xml"));

@@ -23,7 +23,6 @@ use base64::Engine as _;
 use common::{Answer, Party, TestApp, key, public};
 use ecmr::document::Document;
 use ecmr::verify::Verified;
-use ecmr_gateway::service::principals::{NewPrincipal, create_principal};
 use ecmr_gateway::store::PrincipalKind;
 use insta::internals::Content;
 use serde_json::{Value, json};
@@ -192,7 +191,6 @@ fn xml_lines(text: &str) -> Vec<String> {
 struct Wire<'a> {
     app: &'a TestApp,
     names: Names,
-    requests: usize,
 }
 
 /// One exchange as snapshotted: what the case is, the request line, and the answer's status, headers (without
@@ -260,19 +258,18 @@ impl Req {
 
 impl<'a> Wire<'a> {
     fn new(app: &'a TestApp, names: &Names) -> Wire<'a> {
-        Wire { app, names: names.clone(), requests: 0 }
+        Wire { app, names: names.clone() }
     }
 
     /// Sends a request and returns the answer with its snapshot entry.
-    async fn ask(&mut self, case: &str, r: Req) -> (Answer, Exchange) {
+    async fn ask(&self, case: &str, r: Req) -> (Answer, Exchange) {
         let a = self.app.send(r.build()).await;
         let entry = self.entry(case, &format!("{} {}", r.method, r.uri), &a);
         (a, entry)
     }
 
     /// The snapshot entry of an exchange.
-    fn entry(&mut self, case: &str, request: &str, a: &Answer) -> Exchange {
-        self.requests += 1;
+    fn entry(&self, case: &str, request: &str, a: &Answer) -> Exchange {
         let mut headers = serde_json::Map::new();
         for (name, value) in &a.headers {
             if name == "content-length" {
@@ -407,15 +404,10 @@ async fn admin_names(app: &TestApp) -> Names {
 }
 
 async fn principal(app: &TestApp, names: &Names, kind: PrincipalKind, name: &str, details: Value) -> String {
-    let (p, token) = create_principal(
-        &app.store,
-        NewPrincipal { kind, name: name.into(), public_keys: vec![], details: Some(details), token_expires_at: None },
-    )
-    .await
-    .expect("principal");
-    names.add(p.id, &format!("id of {name}"));
-    names.add(&token.token, &format!("token of {name}"));
-    token.token
+    let (id, token) = app.principal(kind, name, details).await;
+    names.add(id, &format!("id of {name}"));
+    names.add(&token, &format!("token of {name}"));
+    token
 }
 
 async fn party(app: &TestApp, names: &Names, seed: u8, role: &str) -> Party {
@@ -524,7 +516,7 @@ const GATE: &str = "/api/gate-api/v0/consignments";
 async fn problems_of_routes_methods_and_sizes() {
     for mut app in TestApp::all("wire_problems_of_routes_methods_and_sizes").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let s = &c.sender.token;
 
         let mut not_found = Vec::new();
@@ -605,7 +597,7 @@ async fn problems_of_routes_methods_and_sizes() {
         let mut config = (*app.state.config).clone();
         config.body_limit_bytes = 8 * 1024 * 1024;
         app.state.config = Arc::new(config);
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let huge = vec![b' '; 4 * 1024 * 1024 + 1];
         let r = req("POST", "/v1/documents", Some(s)).raw("application/json", huge);
         sizes.push(w.ask("over the strict JSON cap, within the body limit", r).await.1);
@@ -617,7 +609,7 @@ async fn problems_of_routes_methods_and_sizes() {
 async fn problems_of_authentication_and_entitlement() {
     for app in TestApp::all("wire_problems_of_authentication_and_entitlement").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
 
         let mut unauthenticated = Vec::new();
         for (case, r) in [
@@ -692,7 +684,7 @@ async fn problems_of_authentication_and_entitlement() {
 async fn problems_of_requests_and_bodies() {
     for app in TestApp::all("wire_problems_of_requests_and_bodies").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let s = &c.sender.token;
 
         let mut bad = Vec::new();
@@ -796,7 +788,7 @@ async fn problems_of_requests_and_bodies() {
 async fn problems_of_documents_and_events() {
     for app in TestApp::all("wire_problems_of_documents_and_events").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let s = &c.sender.token;
         let submit = |body: Vec<u8>| req("POST", "/v1/documents", Some(s)).raw("application/json", body);
 
@@ -879,7 +871,7 @@ async fn problems_of_time_and_availability() {
         let mut config = (*app.state.config).clone();
         config.request_timeout_secs = 1;
         app.state.config = Arc::new(config);
-        let mut w = Wire::new(&app, &names);
+        let w = Wire::new(&app, &names);
         let stalled = Request::post("/v1/documents")
             .header("authorization", format!("Bearer {}", sender.token))
             .header("content-type", "application/json")
@@ -922,7 +914,7 @@ async fn problem_of_a_gateway_fault() {
                 conn.close().await.expect("close");
             }
         }
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let r = get(format!("{DIRECT}/{DELIVERED}"), &c.kmar).header("accept", "application/json");
         let internal = vec![w.ask("the signed document, changed behind the gateway's back", r).await.1];
         assert_wire("problem_internal", &internal, &c.names, None);
@@ -933,7 +925,7 @@ async fn problem_of_a_gateway_fault() {
 async fn problems_of_the_platform_api_are_xml() {
     for app in TestApp::all("wire_problems_of_the_platform_api_are_xml").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let put = |dataset: &str, body: Vec<u8>| {
             req("PUT", format!("/api/platform/v0/consignments/{dataset}"), Some(&c.acme)).raw("application/xml", body)
         };
@@ -971,7 +963,7 @@ async fn problems_of_the_platform_api_are_xml() {
 async fn uil_answers() {
     for app in TestApp::all("wire_uil_answers").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
 
         let mut complete = Vec::new();
         let (a, e) =
@@ -1083,7 +1075,7 @@ async fn uil_answers() {
 async fn identifier_answers() {
     for app in TestApp::all("wire_identifier_answers").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let search = "/v1/control/identifiers";
 
         let mut complete = Vec::new();
@@ -1152,7 +1144,7 @@ async fn identifier_answers() {
 async fn party_answers() {
     for app in TestApp::all("wire_party_answers").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let s = &c.sender.token;
 
         let doc = issue_as(OTHER, "NL-WIRE-3", 1);
@@ -1241,7 +1233,7 @@ async fn party_answers() {
 async fn platform_and_gate_answers() {
     for app in TestApp::all("wire_platform_and_gate_answers").await {
         let c = cast(&app).await;
-        let mut w = Wire::new(&app, &c.names);
+        let w = Wire::new(&app, &c.names);
         let put = |dataset: &str| {
             req("PUT", format!("/api/platform/v0/consignments/{dataset}"), Some(&c.acme))
                 .raw("application/xml", ONE_LEG)
@@ -1267,7 +1259,7 @@ async fn platform_and_gate_answers() {
 async fn admin_answers() {
     for app in TestApp::all("wire_admin_answers").await {
         let names = admin_names(&app).await;
-        let mut w = Wire::new(&app, &names);
+        let w = Wire::new(&app, &names);
         let admin = app.admin.as_str();
 
         let mut answers = Vec::new();
@@ -1338,7 +1330,7 @@ async fn admin_answers() {
 async fn operations_answers() {
     for app in TestApp::all("wire_operations_answers").await {
         let names = Names::default();
-        let mut w = Wire::new(&app, &names);
+        let w = Wire::new(&app, &names);
         let mut ops = vec![w.ask("liveness", req("GET", "/healthz", None)).await.1];
         let (a, mut e) = w.ask("the OpenAPI description", req("GET", "/openapi.json", None)).await;
         assert!(a.json()["paths"].is_object());

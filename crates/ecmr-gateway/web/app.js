@@ -4,10 +4,9 @@
 // browser, and send a follow-up. Every request is an authority request of the gateway's own API, audited there.
 
 import { chosenLanguage, failureText, fill, keepLanguage, translatePage, words } from "./i18n.js";
-import { clear, el, renderNote, when } from "./view.js";
+import { $, clear, el, renderNote, status, when } from "./view.js";
 import { ed25519Available, verifyBundle } from "./verify.js";
 
-const $ = (id) => document.getElementById(id);
 let lang = chosenLanguage();
 let w = words(lang);
 let session = null;
@@ -36,12 +35,6 @@ async function problem(resp) {
   } catch {
     return `${resp.status} ${resp.statusText}`;
   }
-}
-
-function status(text, kind = "info") {
-  const s = $("status");
-  s.textContent = text || "";
-  s.className = `status ${kind}`;
 }
 
 // ------------------------------------------------------------------------------------------------------------

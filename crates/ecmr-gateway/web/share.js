@@ -3,9 +3,8 @@
 // of `POST /share/open`. Nothing is stored in the browser but the chosen language.
 
 import { chosenLanguage, keepLanguage, translatePage, words } from "./i18n.js";
-import { clear, el, renderNote, when } from "./view.js";
+import { $, clear, el, renderNote, status, when } from "./view.js";
 
-const $ = (id) => document.getElementById(id);
 let lang = chosenLanguage();
 
 function token() {
@@ -17,9 +16,7 @@ async function load() {
   const w = words(lang);
   translatePage(lang);
   $("lang").value = lang;
-  const status = $("status");
-  status.textContent = w.loading;
-  status.className = "status info";
+  status(w.loading);
   const resp = await fetch(`/share/open?lang=${lang}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit", cache: "no-store",
     body: JSON.stringify({ token: token() }),
@@ -28,14 +25,12 @@ async function load() {
     $("note").hidden = true;
     let detail = "";
     if (resp.status === 429) { try { detail = ` (${(await resp.json()).detail})`; } catch { detail = ""; } }
-    status.textContent = `${w.linkGone}${detail}`;
-    status.className = "status error";
+    status(`${w.linkGone}${detail}`, "error");
     document.body.dataset.ready = "true";
     return;
   }
   const v = await resp.json();
-  status.textContent = "";
-  status.className = "status";
+  status("");
   $("qr").src = `data:image/svg+xml;base64,${btoa(v.qr_svg)}`;
   $("qr").alt = v.qr_payload;
   $("note-title").textContent = `${v.note.title} ${v.note_number}`;

@@ -1,6 +1,18 @@
 // Laying out what the gateway sent on the page: the 24 boxes (as `/inspect/layout` and `/share/open` give them),
-// the goods table and what has no box. Shared by the inspector app and the driver view. Text is always set as
-// text, never as markup.
+// the goods table and what has no box; and #status. Shared by the inspector app and the driver view. Text is always
+// set as text, never as markup.
+
+import { locale } from "./i18n.js";
+
+/** The element with this id. */
+export const $ = (id) => document.getElementById(id);
+
+/** Says `text` in #status as `kind` (info, error or good); the empty text hides it. */
+export function status(text, kind = "info") {
+  const s = $("status");
+  s.textContent = text || "";
+  s.className = `status ${kind}`;
+}
 
 /** An element with a class and text. */
 export function el(tag, className, text) {
@@ -76,5 +88,5 @@ export function renderNote(view, notProvided) {
 export function when(text, lang) {
   const t = new Date(text);
   if (Number.isNaN(t.getTime())) return text;
-  return t.toLocaleString(lang === "en" ? "en-GB" : lang, { dateStyle: "medium", timeStyle: "short" });
+  return t.toLocaleString(locale(lang), { dateStyle: "medium", timeStyle: "short" });
 }

@@ -13,13 +13,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::api::control::read::wants_bundle;
 use crate::api::extract::{JsonBytes, Party, RequestId};
 use crate::error::{ApiError, Problem};
 use crate::service::documents::{ListFilter, Outcome, Stored};
 use crate::service::principals::PrincipalRef;
 pub use crate::service::uil::Uil;
 use crate::state::AppState;
-use crate::store::{AuditEntry, DocumentSummary};
+use crate::store::{AuditEntry, DocumentSummary, StoredDocument};
 pub use ecmr_wire::party::{
     AuditRecord, DocumentPage, DocumentReceipt, FollowUpMessage, ParticipantAdded, ParticipantRequest,
 };
@@ -144,16 +145,16 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let doc = state.documents.read(&party, &id, request_id.get()).await?;
-    let wants_bundle = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(BUNDLE_MEDIA_TYPE)));
-    if !wants_bundle {
+    if !wants_bundle(&headers) {
         return Ok(([(header::CONTENT_TYPE, "application/json")], doc.to_json()).into_response());
     }
-    let bundle = state.documents.bundle(&doc, &state.gate_keys).await?;
+    bundle_response(&state, &doc).await
+}
+
+/// A stored document as a bundle (`ecmr-bundle/1`), answered as `application/vnd.ecmr.bundle+json`: the party
+/// API and the authorities' direct read hand it over alike.
+pub(crate) async fn bundle_response(state: &AppState, doc: &StoredDocument) -> Result<Response, ApiError> {
+    let bundle = state.documents.bundle(doc, &state.gate_keys).await?;
     let body = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(format!("bundle: {e}")))?;
     Ok(([(header::CONTENT_TYPE, BUNDLE_MEDIA_TYPE)], body).into_response())
 }
@@ -213,7 +214,7 @@ pub async fn list(
     Party(party): Party,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<DocumentPage>, ApiError> {
-    let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(p) = params?;
     if let Some(s) = &p.state
         && !STATES.contains(&s.as_str())
     {

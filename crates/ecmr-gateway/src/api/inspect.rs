@@ -45,7 +45,7 @@ pub struct LangParam {
 }
 
 fn lang_of(q: Result<Query<LangParam>, QueryRejection>) -> Result<String, ApiError> {
-    let Query(p) = q.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(p) = q?;
     Ok(p.lang.unwrap_or_else(|| "en".to_owned()))
 }
 

@@ -281,21 +281,26 @@ impl TestApp {
         out
     }
 
-    /// An authority principal of the Netherlands entitled to `subsets`, with its token.
-    pub async fn authority(&self, name: &str, subsets: &[&str]) -> String {
-        let (_, token) = create_principal(
+    /// A principal of `kind` without keys, with `details`: its id and token.
+    pub async fn principal(&self, kind: PrincipalKind, name: &str, details: Value) -> (uuid::Uuid, String) {
+        let (p, token) = create_principal(
             &self.store,
             NewPrincipal {
-                kind: PrincipalKind::Authority,
+                kind,
                 name: name.into(),
                 public_keys: vec![],
-                details: Some(json!({"country": "NL", "subsets": subsets})),
+                details: Some(details),
                 token_expires_at: None,
             },
         )
         .await
-        .expect("authority");
-        token.token
+        .expect("principal");
+        (p.id, token.token)
+    }
+
+    /// An authority principal of the Netherlands entitled to `subsets`, with its token.
+    pub async fn authority(&self, name: &str, subsets: &[&str]) -> String {
+        self.principal(PrincipalKind::Authority, name, json!({"country": "NL", "subsets": subsets})).await.1
     }
 
     /// A party principal holding the key of `seed`, in the party directory as the party of the example note

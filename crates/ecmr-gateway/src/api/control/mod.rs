@@ -68,5 +68,6 @@ pub(crate) fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, 
 
 /// The `requestId` of a follow-up GET.
 fn request_id_param(q: Result<Query<RequestIdParam>, QueryRejection>) -> Result<String, ApiError> {
-    q.map(|Query(p)| p.request_id).map_err(|e| ApiError::BadRequest(e.body_text()))
+    let Query(p) = q?;
+    Ok(p.request_id)
 }

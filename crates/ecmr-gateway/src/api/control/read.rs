@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::documents::BUNDLE_MEDIA_TYPE;
+use crate::api::documents::{BUNDLE_MEDIA_TYPE, bundle_response};
 use crate::api::extract::{Authority, RequestId};
 use crate::error::{ApiError, Problem};
 use crate::service::audit::Via;
@@ -38,7 +38,7 @@ pub(crate) fn subset_params(raw: Option<&str>) -> Result<Vec<String>, ApiError> 
 }
 
 /// Whether the request asks for a bundle (`Accept: application/vnd.ecmr.bundle+json`).
-fn wants_bundle(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_bundle(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -91,35 +91,32 @@ pub async fn read_uil(
     Path((gate_id, platform_id, dataset_id)): Path<(String, String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    if wants_bundle(&headers) {
-        let not_found = || ApiError::NotFound(format!("no dataset {gate_id}/{platform_id}/{dataset_id} at this gate"));
-        if gate_id != state.efti.gate_id() || platform_id != state.efti.platform_id() {
-            return Err(not_found());
-        }
-        if query.as_deref().is_some_and(|q| !q.is_empty()) {
-            return Err(ApiError::BadRequest("a bundle is the whole document: no subsetId".into()));
-        }
-        let doc = match state.efti.read_stored(&who, Via::Authority, &dataset_id, request_id.get()).await {
-            Ok(doc) => doc,
-            Err(EftiError::NotFound(_)) => return Err(not_found()),
-            Err(e) => return Err(e.into()),
-        };
-        let bundle = state.documents.bundle(&doc, &state.gate_keys).await?;
-        let body = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(format!("bundle: {e}")))?;
-        return Ok(([(header::CONTENT_TYPE, BUNDLE_MEDIA_TYPE)], body).into_response());
-    }
+    // A bundle is the whole document and takes no query (checked once the UIL is known to be this gate's); any
+    // other read checks its subset ids first.
+    let bundle = wants_bundle(&headers);
     let signed = wants_json(&headers);
-    let mut subsets = subset_params(query.as_deref())?;
-    if signed {
-        subsets = vec![FULL.to_owned()];
-    }
+    let subsets = if bundle {
+        Vec::new()
+    } else {
+        let asked = subset_params(query.as_deref())?;
+        if signed { vec![FULL.to_owned()] } else { asked }
+    };
     let not_found = || ApiError::NotFound(format!("no dataset {gate_id}/{platform_id}/{dataset_id} at this gate"));
     if gate_id != state.efti.gate_id() || platform_id != state.efti.platform_id() {
         return Err(not_found());
     }
-    match state.efti.read(&who, Via::Authority, &dataset_id, &subsets, signed, request_id.get()).await {
-        Ok(dataset) => Ok(dataset_response(dataset)),
-        Err(EftiError::NotFound(_)) => Err(not_found()),
-        Err(e) => Err(e.into()),
+    let found = |e: EftiError| match e {
+        EftiError::NotFound(_) => not_found(),
+        e => e.into(),
+    };
+    if bundle {
+        if query.as_deref().is_some_and(|q| !q.is_empty()) {
+            return Err(ApiError::BadRequest("a bundle is the whole document: no subsetId".into()));
+        }
+        let doc = state.efti.read_stored(&who, Via::Authority, &dataset_id, request_id.get()).await.map_err(found)?;
+        return bundle_response(&state, &doc).await;
     }
+    let dataset =
+        state.efti.read(&who, Via::Authority, &dataset_id, &subsets, signed, request_id.get()).await.map_err(found)?;
+    Ok(dataset_response(dataset))
 }
